@@ -1,0 +1,74 @@
+// Package store defines the state that gateway replicas share: replay records of ModI and DPoP
+// token ids, rate-limit and quota counters, the second cache tier, locks and asynchronous job state.
+//
+// Two implementations satisfy [Store]: a Redis one (shared by every replica; single node, Sentinel
+// or Cluster) and a bounded in-memory one, the embedded default for a single instance and for
+// `make run`. One contract test suite (storetest) runs against both, so code written against the
+// interface behaves the same on either.
+//
+// Every operation that must be atomic across replicas is one method here (and one round trip, or one
+// Lua script, in Redis): callers never read, modify and write back a shared value.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by Get when the key holds no value (absent or expired).
+var ErrNotFound = errors.New("store: key not found")
+
+// ErrInvalidTTL is returned when an operation that needs an expiry gets a ttl <= 0. Shared state
+// without an expiry would grow without bound.
+var ErrInvalidTTL = errors.New("store: ttl must be positive")
+
+// Store is the shared-state contract. Implementations are safe for concurrent use. A non-nil error
+// means the operation could not be carried out (the backing service is down, the context ended, the
+// arguments are invalid); a missing key is never an error except for Get (ErrNotFound).
+type Store interface {
+	// Get returns the value under key, or ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Set stores value under key for ttl, replacing any previous value.
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// SetIfAbsent stores value under key for ttl only if the key holds nothing, and reports whether
+	// it stored it. A replay check is one call: false means the id was seen before.
+	SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+	// Delete removes the keys. Absent keys are ignored.
+	Delete(ctx context.Context, keys ...string) error
+	// CompareAndDelete removes key only if it holds exactly expected, and reports whether it did.
+	// Releasing a lock taken with SetIfAbsent uses it, so a replica never frees another's lock.
+	CompareAndDelete(ctx context.Context, key string, expected []byte) (bool, error)
+	// Incr adds delta to the integer counter at key and returns the new value. An absent key starts
+	// at 0 and gets ttl (fixed window: later calls do not extend the expiry).
+	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
+	// IncrUpTo adds delta to the counter at key only if the result would not exceed limit. It
+	// returns the counter's value after the call and whether delta was added. An absent key starts at
+	// 0 and gets ttl. Quota budgets use it to refuse a call before it is sent.
+	IncrUpTo(ctx context.Context, key string, delta, limit int64, ttl time.Duration) (int64, bool, error)
+	// HIncr adds delta to field of the hash at key (created with ttl if absent) and returns the
+	// field's new value. Daily aggregates (PDND Tracing rows) use it.
+	HIncr(ctx context.Context, key, field string, delta int64, ttl time.Duration) (int64, error)
+	// HGetAll returns every field of the hash at key; an absent key gives an empty map.
+	HGetAll(ctx context.Context, key string) (map[string]int64, error)
+	// RateLimit admits one request under a GCRA limit of limit requests per period with a burst of
+	// limit, atomically, and returns the decision with the values for X-RateLimit-* headers.
+	RateLimit(ctx context.Context, key string, limit int64, period time.Duration) (RateLimitResult, error)
+	// Ping reports whether the backing service answers.
+	Ping(ctx context.Context) error
+	// Close releases the resources. The store must not be used afterwards.
+	Close() error
+}
+
+// RateLimitResult is one GCRA decision.
+type RateLimitResult struct {
+	Allowed bool
+	// Limit is the configured number of requests per period.
+	Limit int64
+	// Remaining is how many more requests would be admitted right now.
+	Remaining int64
+	// RetryAfter is how long until the next request would be admitted; zero when Allowed.
+	RetryAfter time.Duration
+	// ResetAfter is how long until the limiter is back to a full burst (X-RateLimit-Reset).
+	ResetAfter time.Duration
+}
