@@ -85,16 +85,16 @@ func TestUsage(t *testing.T) {
 		code   int
 		output string
 	}{
-		"fail/no-command":        {nil, 2, "Usage: gateway COMMAND"},
-		"fail/unknown-command":   {[]string{"start"}, 2, `unknown command "start"`},
-		"fail/unknown-flag":      {[]string{"serve", "--port", "1"}, 2, "flag provided but not defined: -port"},
-		"fail/missing-config":    {[]string{"check-config"}, 2, "--config FILE is required"},
-		"fail/extra-argument":    {[]string{"check-config", "--config", "x.yaml", "y.yaml"}, 2, `unexpected argument "y.yaml"`},
-		"ok/help":                {[]string{"--help"}, 0, "check-config"},
-		"ok/serve-help":          {[]string{"serve", "--help"}, 0, "Usage: gateway serve --config FILE"},
-		"ok/check-config-help":   {[]string{"check-config", "-h"}, 0, "every\nproblem, one per line"},
-		"ok/version-help":        {[]string{"version", "--help"}, 0, "Usage: gateway version"},
-		"fail/missing-file":      {[]string{"check-config", "--config", "/nonexistent/gw.yaml"}, 1, "/nonexistent/gw.yaml: configuration file not found"},
+		"fail/no-command":         {nil, 2, "Usage: gateway COMMAND"},
+		"fail/unknown-command":    {[]string{"start"}, 2, `unknown command "start"`},
+		"fail/unknown-flag":       {[]string{"serve", "--port", "1"}, 2, "flag provided but not defined: -port"},
+		"fail/missing-config":     {[]string{"check-config"}, 2, "--config FILE is required"},
+		"fail/extra-argument":     {[]string{"check-config", "--config", "x.yaml", "y.yaml"}, 2, `unexpected argument "y.yaml"`},
+		"ok/help":                 {[]string{"--help"}, 0, "check-config"},
+		"ok/serve-help":           {[]string{"serve", "--help"}, 0, "Usage: gateway serve --config FILE"},
+		"ok/check-config-help":    {[]string{"check-config", "-h"}, 0, "every\nproblem, one per line"},
+		"ok/version-help":         {[]string{"version", "--help"}, 0, "Usage: gateway version"},
+		"fail/missing-file":       {[]string{"check-config", "--config", "/nonexistent/gw.yaml"}, 1, "/nonexistent/gw.yaml: configuration file not found"},
 		"fail/serve-missing-file": {[]string{"serve", "--config", "/nonexistent/gw.yaml"}, 1, "configuration file not found"},
 	}
 	for name, tc := range cases {
