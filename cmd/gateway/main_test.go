@@ -21,25 +21,40 @@ import (
 	"time"
 )
 
-// gatewayBin is the real binary, built once by TestMain.
-var gatewayBin string
+// The real binary, built once on first use (so `go test -list` and benchmarks do not build it)
+// into a directory TestMain removes.
+var (
+	buildOnce  sync.Once
+	binDir     string
+	gatewayBin string
+	buildErr   error
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gateway-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	gatewayBin = filepath.Join(dir, "gateway")
-	build := exec.Command("go", "build", "-o", gatewayBin, ".")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the gateway:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
+}
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "gateway-bin-")
+		if buildErr != nil {
+			return
+		}
+		gatewayBin = filepath.Join(binDir, "gateway")
+		out, err := exec.Command("go", "build", "-o", gatewayBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building the gateway: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return gatewayBin
 }
 
 // cleanEnv is the test process's environment without WGW_ variables, so a developer's own
@@ -57,7 +72,7 @@ func cleanEnv(extra ...string) []string {
 // runGateway runs the binary to completion.
 func runGateway(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(gatewayBin, args...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -208,7 +223,7 @@ listeners:
 func startGateway(t *testing.T, configText string) *gatewayProcess {
 	t.Helper()
 	path := writeFile(t, "gw.yaml", configText+"run_dir: "+t.TempDir()+"\n")
-	cmd := exec.Command(gatewayBin, "serve", "--config", path)
+	cmd := exec.Command(binary(t), "serve", "--config", path)
 	cmd.Env = cleanEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
