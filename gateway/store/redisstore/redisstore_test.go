@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,15 +12,21 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/welfaregov/gateway/gateway/store"
+	"github.com/welfaregov/gateway/gateway/store/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store/redisstore"
 	"github.com/welfaregov/gateway/gateway/store/storetest"
 )
+
+func TestMain(m *testing.M) {
+	redistest.Quiet()
+	os.Exit(m.Run())
+}
 
 // open returns a store on opts with a fresh key prefix, closed at the end of the test.
 func open(t testing.TB, opts redisstore.Options) *redisstore.Store {
 	t.Helper()
 	if opts.KeyPrefix == "" {
-		opts.KeyPrefix = testPrefix()
+		opts.KeyPrefix = redistest.Prefix()
 	}
 	s, err := redisstore.New(opts)
 	if err != nil {
@@ -32,40 +39,40 @@ func open(t testing.TB, opts redisstore.Options) *redisstore.Store {
 // openShared is open on the shared Redis (REDIS_URL, database 10), deleting its keys at the end.
 func openShared(t testing.TB, prefix string) *redisstore.Store {
 	t.Helper()
-	u := sharedURL(t)
-	deleteKeys(t, u, prefix)
+	u := redistest.SharedURL(t)
+	redistest.DeleteKeys(t, u, prefix)
 	return open(t, redisstore.Options{URL: u, KeyPrefix: prefix})
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openShared(t, testPrefix()) })
+	storetest.Run(t, func(t *testing.T) store.Store { return openShared(t, redistest.Prefix()) })
 }
 
 // TestShared: two clients with separate pools (two gateway replicas) share replay records, rate
 // limits, quotas and locks.
 func TestShared(t *testing.T) {
 	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
-		prefix := testPrefix()
+		prefix := redistest.Prefix()
 		return openShared(t, prefix), openShared(t, prefix)
 	})
 }
 
 func TestCluster(t *testing.T) {
-	addrs := startCluster(t)
+	addrs := redistest.StartCluster(t)
 	newStore := func(t *testing.T, prefix string) *redisstore.Store {
 		return open(t, redisstore.Options{Addrs: addrs, Cluster: true, KeyPrefix: prefix})
 	}
 	t.Run("contract", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, testPrefix()) })
+		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, redistest.Prefix()) })
 	})
 	t.Run("shared", func(t *testing.T) {
 		storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
-			prefix := testPrefix()
+			prefix := redistest.Prefix()
 			return newStore(t, prefix), newStore(t, prefix)
 		})
 	})
 	t.Run("delete-across-slots", func(t *testing.T) {
-		s := newStore(t, testPrefix())
+		s := newStore(t, redistest.Prefix())
 		ctx := t.Context()
 		keys := make([]string, 20) // 20 keys land on all three masters
 		for i := range keys {
@@ -86,7 +93,7 @@ func TestCluster(t *testing.T) {
 }
 
 func TestSentinel(t *testing.T) {
-	sentinel := startSentinel(t, "wgwmaster")
+	sentinel := redistest.StartSentinel(t, "wgwmaster")
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return open(t, redisstore.Options{Addrs: []string{sentinel}, MasterName: "wgwmaster", DB: 3})
 	})
@@ -96,8 +103,8 @@ func TestSentinel(t *testing.T) {
 // fail with store errors, Ping reports the outage), starts working when Redis comes up, fails again
 // while Redis is stopped and recovers after a restart that also lost the Lua scripts.
 func TestRedisDownAtStartAndRecovery(t *testing.T) {
-	srv := newServer(t, freePort(t))
-	s := open(t, redisstore.Options{URL: "redis://" + srv.addr() + "/0", DialTimeout: 200 * time.Millisecond})
+	srv := redistest.NewServer(t)
+	s := open(t, redisstore.Options{URL: "redis://" + srv.Addr() + "/0", DialTimeout: 200 * time.Millisecond})
 	ctx := t.Context()
 
 	down := func(when string) {
@@ -128,20 +135,20 @@ func TestRedisDownAtStartAndRecovery(t *testing.T) {
 	}
 
 	down("nothing listening at start")
-	srv.start()
+	srv.Start()
 	up("after Redis came up")
-	srv.stop()
+	srv.Stop()
 	down("Redis stopped")
-	srv.start() // a new process: scripts must be sent again (EVALSHA -> NOSCRIPT -> EVAL)
+	srv.Start() // a new process: scripts must be sent again (EVALSHA -> NOSCRIPT -> EVAL)
 	up("after Redis restarted")
 }
 
 // TestKeyPrefix: keys live under the prefix, and stores with different prefixes do not see each
 // other.
 func TestKeyPrefix(t *testing.T) {
-	prefix := testPrefix()
+	prefix := redistest.Prefix()
 	s := openShared(t, prefix)
-	other := openShared(t, testPrefix())
+	other := openShared(t, redistest.Prefix())
 	ctx := t.Context()
 	if err := s.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
 		t.Fatal(err)
@@ -161,7 +168,7 @@ func TestKeyPrefix(t *testing.T) {
 // TestRateLimitStoresTATWithExpiry checks the script's state directly: a decimal microsecond TAT
 // (no exponent notation) whose PTTL ends when the limiter is back to a full burst.
 func TestRateLimitStoresTATWithExpiry(t *testing.T) {
-	prefix := testPrefix()
+	prefix := redistest.Prefix()
 	s := openShared(t, prefix)
 	ctx := t.Context()
 	for range 3 {
@@ -208,16 +215,16 @@ func TestNewRejectsBadOptions(t *testing.T) {
 // and the error for a wrong one names the failure without repeating it.
 func TestPasswordNeverInErrors(t *testing.T) {
 	const password = "correct-horse-battery"
-	srv := newServer(t, freePort(t), "--requirepass", password)
-	srv.start()
-	good := open(t, redisstore.Options{URL: "redis://" + srv.addr() + "/0", Password: password})
+	srv := redistest.NewServer(t, "--requirepass", password)
+	srv.Start()
+	good := open(t, redisstore.Options{URL: "redis://" + srv.Addr() + "/0", Password: password})
 	if err := good.Ping(t.Context()); err != nil {
 		t.Fatalf("Ping with the right password: %v", err)
 	}
 	for name, opts := range map[string]redisstore.Options{
-		"option": {URL: "redis://" + srv.addr() + "/0", Password: "wrong-" + password},
-		"url":    {URL: "redis://:wrong-" + password + "@" + srv.addr() + "/0"},
-		"addrs":  {Addrs: []string{srv.addr()}, Password: "wrong-" + password},
+		"option": {URL: "redis://" + srv.Addr() + "/0", Password: "wrong-" + password},
+		"url":    {URL: "redis://:wrong-" + password + "@" + srv.Addr() + "/0"},
+		"addrs":  {Addrs: []string{srv.Addr()}, Password: "wrong-" + password},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := open(t, opts)
@@ -236,14 +243,14 @@ func TestPasswordNeverInErrors(t *testing.T) {
 // TestContextDeadlineDuringCall: a deadline that passes while Redis is busy ends the call with the
 // context's error instead of waiting for the read timeout.
 func TestContextDeadlineDuringCall(t *testing.T) {
-	srv := newServer(t, freePort(t))
-	srv.start()
-	s := open(t, redisstore.Options{URL: "redis://" + srv.addr() + "/0", ReadTimeout: 10 * time.Second})
+	srv := redistest.NewServer(t)
+	srv.Start()
+	s := open(t, redisstore.Options{URL: "redis://" + srv.Addr() + "/0", ReadTimeout: 10 * time.Second})
 	ctx := t.Context()
 	if err := s.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
-	admin := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer admin.Close()
 	// Redis holds every other client's commands for 2s; without deadline handling Get would wait
 	// and then answer ErrNotFound.

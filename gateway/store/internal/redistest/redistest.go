@@ -1,8 +1,12 @@
-package redisstore_test
+// Package redistest gives the store's tests real Redis deployments: the shared server at REDIS_URL
+// (database 10, a random key prefix per test, keys deleted at the end) and throwaway redis-server
+// processes on free loopback ports (single, Sentinel, Cluster) that the test stops itself.
+package redistest
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,12 +23,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// testDB is the database index this package's tests use on the shared Redis.
-const testDB = 10
+// DB is the database index this package's tests use on the shared Redis.
+const DB = 10
 
-// sharedURL is REDIS_URL (default redis://127.0.0.1:6379) pointed at testDB. The suite fails, not
+// SharedURL is REDIS_URL (default redis://127.0.0.1:6379) pointed at DB. The suite fails, not
 // skips, when that Redis does not answer: CI guarantees one.
-func sharedURL(t testing.TB) string {
+func SharedURL(t testing.TB) string {
 	t.Helper()
 	raw := os.Getenv("REDIS_URL")
 	if raw == "" {
@@ -34,7 +38,7 @@ func sharedURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("REDIS_URL is not a URL: %v", err)
 	}
-	u.Path = "/" + strconv.Itoa(testDB)
+	u.Path = "/" + strconv.Itoa(DB)
 	opt, err := redis.ParseURL(u.String())
 	if err != nil {
 		t.Fatalf("REDIS_URL: %v", err)
@@ -49,15 +53,15 @@ func sharedURL(t testing.TB) string {
 	return u.String()
 }
 
-// testPrefix is a random key prefix, so parallel tests and other helpers never see each other's keys.
-func testPrefix() string {
+// Prefix is a random key prefix, so parallel tests and other helpers never see each other's keys.
+func Prefix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return "wgwtest:" + hex.EncodeToString(b) + ":"
 }
 
-// deleteKeys removes every key under prefix on the server at rawURL when the test ends.
-func deleteKeys(t testing.TB, rawURL, prefix string) {
+// DeleteKeys removes every key under prefix on the server at rawURL when the test ends.
+func DeleteKeys(t testing.TB, rawURL, prefix string) {
 	t.Cleanup(func() {
 		opt, _ := redis.ParseURL(rawURL)
 		c := redis.NewClient(opt)
@@ -80,18 +84,20 @@ func deleteKeys(t testing.TB, rawURL, prefix string) {
 	})
 }
 
-// server is a throwaway redis-server this test started on a free loopback port.
-type server struct {
+// Server is a throwaway redis-server this test started on a free loopback port.
+type Server struct {
 	t    testing.TB
 	port int
 	dir  string
 	conf string // config file, when the server needs one (a sentinel rewrites its own)
 	args []string
-	cmd  *exec.Cmd
+	// ClientTLS, when the server listens with TLS only, is what Start's readiness probe dials with.
+	ClientTLS *tls.Config
+	cmd       *exec.Cmd
 }
 
-// freePort returns a loopback port nothing listens on (it was free an instant ago).
-func freePort(t testing.TB) int {
+// FreePort returns a loopback port nothing listens on (it was free an instant ago).
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -101,21 +107,26 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// newServer prepares (does not start) a redis-server on port with extra arguments.
-func newServer(t testing.TB, port int, args ...string) *server {
+// NewServer prepares (does not start) a redis-server on a free port with extra arguments; the test's
+// end stops it.
+func NewServer(t testing.TB, args ...string) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is not on PATH (apt-get install redis-server): it is needed to start throwaway servers for outage, Sentinel and Cluster tests")
 	}
-	s := &server{t: t, port: port, dir: t.TempDir(), args: args}
-	t.Cleanup(s.stop)
+	s := &Server{t: t, port: FreePort(t), dir: t.TempDir(), args: args}
+	t.Cleanup(s.Stop)
 	return s
 }
 
-func (s *server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+// Args appends arguments for the next Start (later ones override earlier ones, as in redis.conf).
+func (s *Server) Args(args ...string) { s.args = append(s.args, args...) }
 
-// start launches the server and waits until it answers PING.
-func (s *server) start() {
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Start launches the server and waits until it answers PING.
+func (s *Server) Start() {
 	s.t.Helper()
 	var args []string
 	if s.conf != "" {
@@ -127,7 +138,7 @@ func (s *server) start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("starting redis-server: %v", err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DialTimeout: 200 * time.Millisecond, TLSConfig: s.ClientTLS})
 	defer c.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -143,8 +154,8 @@ func (s *server) start() {
 	}
 }
 
-// stop kills the server (if running) and waits for it to exit.
-func (s *server) stop() {
+// Stop kills the server (if running) and waits for it to exit.
+func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
@@ -153,61 +164,62 @@ func (s *server) stop() {
 	s.cmd = nil
 }
 
-// startCluster starts three masters and joins them into a Cluster covering every slot.
-func startCluster(t testing.TB) []string {
+// StartCluster starts three masters and joins them into a Cluster covering every slot.
+func StartCluster(t testing.TB) []string {
 	t.Helper()
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		t.Fatalf("redis-cli is not on PATH: it is needed to create the throwaway Cluster")
 	}
 	var addrs []string
 	for range 3 {
-		s := newServer(t, freePort(t), "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+		s := NewServer(t, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
 		s.args = append(s.args, "--cluster-config-file", filepath.Join(s.dir, "nodes.conf"))
-		s.start()
-		addrs = append(addrs, s.addr())
+		s.Start()
+		addrs = append(addrs, s.Addr())
 	}
 	out, err := exec.Command("redis-cli", append([]string{"--cluster", "create"}, append(addrs, "--cluster-replicas", "0", "--cluster-yes")...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer c.Close()
+	// Every node must see the whole cluster before a test runs, or a command may meet CLUSTERDOWN.
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		info, err := c.ClusterInfo(context.Background()).Result()
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
-			break
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		for {
+			info, err := c.ClusterInfo(context.Background()).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.Close()
+				t.Fatalf("cluster node %s not ok after 10s: %v %s", a, err, info)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster not ok after 10s: %v %s", err, info)
-		}
-		time.Sleep(50 * time.Millisecond)
+		c.Close()
 	}
 	return addrs
 }
 
-// startSentinel starts a master and one sentinel watching it; it returns the sentinel's address.
-func startSentinel(t testing.TB, masterName string) string {
+// StartSentinel starts a master and one sentinel watching it; it returns the sentinel's address.
+func StartSentinel(t testing.TB, masterName string) string {
 	t.Helper()
-	master := newServer(t, freePort(t))
-	master.start()
-	port := freePort(t)
+	master := NewServer(t)
+	master.Start()
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	body := fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 5000\n", masterName, master.port, masterName)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sentinel := newServer(t, port, "--sentinel")
+	sentinel := NewServer(t, "--sentinel")
 	sentinel.conf = conf
-	sentinel.start()
-	return sentinel.addr()
+	sentinel.Start()
+	return sentinel.Addr()
 }
 
-// TestMain silences go-redis's own logger: the outage tests make it print every failed dial.
-func TestMain(m *testing.M) {
-	redis.SetLogger(quietLogger{})
-	os.Exit(m.Run())
-}
+// Quiet silences go-redis's own logger (process-wide): outage tests make it print every failed
+// dial. Call it from TestMain.
+func Quiet() { redis.SetLogger(quietLogger{}) }
 
 type quietLogger struct{}
 
