@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"container/heap"
 	"strconv"
 	"sync"
 	"unsafe"
@@ -64,7 +63,7 @@ func (sh *shard) lookup(key string, now int64) *entry {
 // insert adds a new entry, first evicting the soonest-expiring one if the shard is full.
 func (sh *shard) insert(e *entry, now, expires int64) {
 	if len(sh.items) >= sh.max {
-		victim := sh.byExpiry[0]
+		victim := sh.byExpiry[0].e
 		sh.remove(victim)
 		if victim.expires <= now {
 			sh.stats.expired.Add(1)
@@ -74,17 +73,17 @@ func (sh *shard) insert(e *entry, now, expires int64) {
 	}
 	e.expires = expires
 	sh.items[e.key] = e
-	heap.Push(&sh.byExpiry, e)
+	sh.byExpiry.push(e)
 }
 
 func (sh *shard) setExpiry(e *entry, expires int64) {
 	e.expires = expires
-	heap.Fix(&sh.byExpiry, e.index)
+	sh.byExpiry.fix(e.index)
 }
 
 func (sh *shard) remove(e *entry) {
 	delete(sh.items, e.key)
-	heap.Remove(&sh.byExpiry, e.index)
+	sh.byExpiry.remove(e.index)
 }
 
 // sweep removes expired entries in batches, releasing the lock between batches.
@@ -93,7 +92,7 @@ func (sh *shard) sweep(clock func() int64) {
 		sh.mu.Lock()
 		now, n := clock(), 0
 		for n < sweepBatch && len(sh.byExpiry) > 0 && sh.byExpiry[0].expires <= now {
-			sh.remove(sh.byExpiry[0])
+			sh.remove(sh.byExpiry[0].e)
 			n++
 		}
 		more := n == sweepBatch
@@ -105,24 +104,82 @@ func (sh *shard) sweep(clock func() int64) {
 	}
 }
 
-// expiryHeap orders entries by expiry (container/heap.Interface).
-type expiryHeap []*entry
+// expiryHeap is a 4-ary min-heap of entries by expiry. The expiry is copied into the slot so that
+// sifting compares without dereferencing entries (under eviction pressure every write pops one, and
+// pointer chasing dominated); each entry knows its slot for O(log n) removal and updates.
+type expiryHeap []heapSlot
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].expires < h[j].expires }
-func (h expiryHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
+type heapSlot struct {
+	expires int64
+	e       *entry
 }
-func (h *expiryHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
+
+const arity = 4
+
+func (h *expiryHeap) push(e *entry) {
+	*h = append(*h, heapSlot{e.expires, e})
+	e.index = len(*h) - 1
+	h.up(e.index)
 }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return e
+
+// remove takes out the entry at slot i.
+func (h *expiryHeap) remove(i int) {
+	last := len(*h) - 1
+	if i != last {
+		h.set(i, (*h)[last])
+	}
+	(*h)[last] = heapSlot{}
+	*h = (*h)[:last]
+	if i < last {
+		h.fix(i)
+	}
+}
+
+// fix restores the order after the entry at slot i changed its expiry.
+func (h expiryHeap) fix(i int) {
+	h[i].expires = h[i].e.expires
+	if !h.up(i) {
+		h.down(i)
+	}
+}
+
+func (h expiryHeap) set(i int, s heapSlot) {
+	h[i] = s
+	s.e.index = i
+}
+
+func (h expiryHeap) up(i int) (moved bool) {
+	s := h[i]
+	for i > 0 {
+		parent := (i - 1) / arity
+		if h[parent].expires <= s.expires {
+			break
+		}
+		h.set(i, h[parent])
+		i, moved = parent, true
+	}
+	h.set(i, s)
+	return moved
+}
+
+func (h expiryHeap) down(i int) {
+	s := h[i]
+	for {
+		first := i*arity + 1
+		if first >= len(h) {
+			break
+		}
+		child := first
+		for c := first + 1; c < first+arity && c < len(h); c++ {
+			if h[c].expires < h[child].expires {
+				child = c
+			}
+		}
+		if h[child].expires >= s.expires {
+			break
+		}
+		h.set(i, h[child])
+		i = child
+	}
+	h.set(i, s)
 }
