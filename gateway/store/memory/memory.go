@@ -34,6 +34,7 @@ import (
 
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/internal/gcra"
+	"github.com/welfaregov/gateway/gateway/store/internal/precheck"
 )
 
 // Defaults for the zero Options fields.
@@ -376,26 +377,12 @@ func (s *Store) RateLimit(ctx context.Context, key string, limit int64, period t
 	return res, nil
 }
 
-// begin is the common prologue: the store is open and the context alive.
 func (s *Store) begin(ctx context.Context, op string) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: memory %s: %w", op, err)
-	}
-	return nil
+	return precheck.Call(ctx, s.closed.Load(), "memory", op)
 }
 
-// beginWrite is begin for operations that take a ttl.
 func (s *Store) beginWrite(ctx context.Context, op string, ttl time.Duration) error {
-	if err := s.begin(ctx, op); err != nil {
-		return err
-	}
-	if ttl <= 0 {
-		return store.ErrInvalidTTL
-	}
-	return nil
+	return precheck.Write(ctx, s.closed.Load(), "memory", op, ttl)
 }
 
 // now is the store's clock: nanoseconds since New, monotonic, so wall-clock steps do not expire or

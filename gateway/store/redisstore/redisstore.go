@@ -30,6 +30,7 @@ import (
 
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/internal/gcra"
+	"github.com/welfaregov/gateway/gateway/store/internal/precheck"
 )
 
 // Defaults for the zero Options fields. The gateway calls Redis on the request path (replay check,
@@ -400,23 +401,11 @@ func (s *Store) RateLimit(ctx context.Context, key string, limit int64, period t
 }
 
 func (s *Store) begin(ctx context.Context, op string) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: redis %s: %w", op, err)
-	}
-	return nil
+	return precheck.Call(ctx, s.closed.Load(), "redis", op)
 }
 
 func (s *Store) beginWrite(ctx context.Context, op string, ttl time.Duration) error {
-	if err := s.begin(ctx, op); err != nil {
-		return err
-	}
-	if ttl <= 0 {
-		return store.ErrInvalidTTL
-	}
-	return nil
+	return precheck.Write(ctx, s.closed.Load(), "redis", op, ttl)
 }
 
 // ceilMillis rounds ttl up to Redis's resolution, so a sub-millisecond ttl still expires.
