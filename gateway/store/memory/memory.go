@@ -25,6 +25,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math/bits"
 	"runtime"
 	"strconv"
@@ -335,11 +336,7 @@ func (s *Store) HGetAll(ctx context.Context, key string) (map[string]int64, erro
 	case e.hash == nil:
 		return nil, wrongType("hgetall")
 	}
-	out := make(map[string]int64, len(e.hash))
-	for f, v := range e.hash {
-		out[f] = v
-	}
-	return out, nil
+	return maps.Clone(e.hash), nil
 }
 
 // RateLimit implements store.Store. The TAT is kept as a counter (microseconds on the store's
