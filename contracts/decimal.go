@@ -93,6 +93,19 @@ func (d Decimal) String() string {
 	return s
 }
 
+// Format makes fmt print the canonical form for %s, %v and %q (the embedded decimal.Decimal would
+// otherwise print its shortest form, "12254.9"); other verbs (%f, %.2f ...) keep shopspring's meaning.
+func (d Decimal) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 's', 'v':
+		fmt.Fprint(f, d.String())
+	case 'q':
+		fmt.Fprintf(f, "%q", d.String())
+	default:
+		d.Decimal.Format(f, verb)
+	}
+}
+
 // Equal reports whether d and e are the same number (2.0 equals 2.00).
 func (d Decimal) Equal(e Decimal) bool { return d.Decimal.Equal(e.Decimal) }
 

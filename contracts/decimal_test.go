@@ -3,6 +3,7 @@ package contracts
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -94,6 +95,23 @@ func TestDecimalIsExact(t *testing.T) {
 	sum := Decimal{MustDecimal("0.1").Add(MustDecimal("0.2").Decimal)}
 	if !sum.Equal(MustDecimal("0.3")) || sum.String() != "0.30" {
 		t.Fatalf("0.1 + 0.2 = %s", sum)
+	}
+}
+
+func TestDecimalFormat(t *testing.T) {
+	d := MustDecimal("12254.9")
+	p := &d
+	for _, tc := range []struct{ got, want string }{
+		{fmt.Sprintf("%s", d), "12254.90"},
+		{fmt.Sprintf("%v", d), "12254.90"},
+		{fmt.Sprintf("%v", p), "12254.90"},
+		{fmt.Sprintf("%q", d), `"12254.90"`},
+		{fmt.Sprint(d), "12254.90"},
+		{fmt.Sprintf("%.3f", d), "12254.900"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %s, want %s", tc.got, tc.want)
+		}
 	}
 }
 

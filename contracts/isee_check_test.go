@@ -1,6 +1,7 @@
 package contracts
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -57,7 +58,8 @@ func TestCheckValori(t *testing.T) {
 			}
 			for i, w := range tc.want {
 				g := got[i]
-				if g.Equazione != w.eq || g.Campo != w.campo || g.Trovato.String() != w.trov || g.Riferimento != "/valori" || g.Dettaglio == "" {
+				if g.Equazione != w.eq || g.Campo != w.campo || g.Trovato.String() != w.trov || g.Riferimento != "/valori" ||
+					!strings.Contains(g.Dettaglio, w.trov) {
 					t.Errorf("[%d] got %+v, want %+v", i, g, w)
 				}
 				if (w.atteso == "") != (g.Atteso == nil) || (g.Atteso != nil && g.Atteso.String() != w.atteso) {
