@@ -61,7 +61,7 @@ func fixtureAggiuntiva(tipo TipoComponenteAggiuntiva, n int) ComponenteAggiuntiv
 }
 
 // fixtureAttestazione carries one indicator for every (tipo, variante) an attestation can hold:
-// all of VariantiPerTipo except the ConsultazioneIndicatore-only NON_SPECIFICATA.
+// all of variantiPerTipo except the ConsultazioneIndicatore-only NON_SPECIFICATA.
 func fixtureAttestazione() AttestazioneISEE {
 	dich := fixtureCF("RSS", 1)
 	a := AttestazioneISEE{
@@ -102,7 +102,7 @@ func fixtureAttestazione() AttestazioneISEE {
 	}
 	n := 11
 	for _, tipo := range tipoISEEValues {
-		for _, v := range VariantiPerTipo[tipo] {
+		for _, v := range variantiPerTipo[tipo] {
 			if v == VarianteNonSpecificata {
 				continue
 			}

@@ -1,5 +1,7 @@
 package contracts
 
+import "slices"
+
 // AttestazioneISEE is an INPS ISEE attestation (ISEE_Attestazione.xsd v1.4, decoded from
 // ConsultazioneAttestazione's XmlEsitoAttestazione), with every indicator it carries flattened into
 // Indicatori: one entry per (tipo, beneficiary).
@@ -59,7 +61,7 @@ var tipoISEEValues = []TipoISEE{
 func (t TipoISEE) Valid() bool { return isOneOf(t, tipoISEEValues) }
 
 // VarianteISEE is how INPS computed an indicator of a given TipoISEE: the element of the XSD choice
-// it came from. Each constant names its XSD elements; VariantiPerTipo lists which belong to which tipo.
+// it came from. Each constant names its XSD elements; TipoISEE.Varianti lists which belong to which tipo.
 type VarianteISEE string
 
 const (
@@ -112,9 +114,9 @@ var varianteISEEValues = []VarianteISEE{
 // Valid reports whether v is one of the declared constants.
 func (v VarianteISEE) Valid() bool { return isOneOf(v, varianteISEEValues) }
 
-// VariantiPerTipo lists the variants an indicator of each TipoISEE may have, following the XSD
-// choices (ISEE_Attestazione.xsd v1.4). Do not modify it.
-var VariantiPerTipo = map[TipoISEE][]VarianteISEE{
+// variantiPerTipo lists the variants an indicator of each TipoISEE may have, following the XSD
+// choices (ISEE_Attestazione.xsd v1.4); a test checks it against the real XSD.
+var variantiPerTipo = map[TipoISEE][]VarianteISEE{
 	ISEEOrdinario: {VarianteOrdinario, VarianteNonSpecificata},
 	ISEEMinorenni: {VarianteOrdinario, VarianteComponenteAttratta, VarianteComponenteAggiuntiva,
 		VarianteNonCalcolabile, VarianteNonSpecificata},
@@ -128,6 +130,9 @@ var VariantiPerTipo = map[TipoISEE][]VarianteISEE{
 		VarianteResidenzialeRistrettoComponentiAggiuntive, VarianteNonCalcolabile, VarianteNonSpecificata},
 	ISEEDottorato: {VarianteNonSpecificata},
 }
+
+// Varianti returns the variants an indicator of tipo t may have (a fresh slice; nil for an invalid t).
+func (t TipoISEE) Varianti() []VarianteISEE { return slices.Clone(variantiPerTipo[t]) }
 
 // StatoIndicatore says whether INPS could compute an indicator. "Non calcolabile" is a state of
 // its own, never a zero value.

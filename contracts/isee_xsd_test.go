@@ -137,9 +137,9 @@ func TestVariantsCoverTheAttestationXSD(t *testing.T) {
 		}
 	}
 	for tipo, vs := range fromXSD {
-		want := slices.DeleteFunc(slices.Clone(VariantiPerTipo[tipo]), func(v VarianteISEE) bool { return v == VarianteNonSpecificata })
+		want := slices.DeleteFunc(slices.Clone(variantiPerTipo[tipo]), func(v VarianteISEE) bool { return v == VarianteNonSpecificata })
 		if got := sortedCopy(strs(vs)); !slices.Equal(got, sortedCopy(strs(want))) {
-			t.Errorf("%s: the XSD allows %v, VariantiPerTipo says %v", tipo, got, sortedCopy(strs(want)))
+			t.Errorf("%s: the XSD allows %v, variantiPerTipo says %v", tipo, got, sortedCopy(strs(want)))
 		}
 	}
 	// The indicators outside the choices.

@@ -191,7 +191,7 @@ func (n NucleoFamiliare) check(c checker) {
 
 // Validate checks the attestation against the rules of ISEE_Attestazione.xsd that survive the
 // translation (protocol pattern, required attributes, lengths) and the model's own: every indicator
-// has a Variante allowed for its Tipo (VariantiPerTipo), a NON_CALCOLABILE indicator has no values,
+// has a Variante allowed for its Tipo (TipoISEE.Varianti), a NON_CALCOLABILE indicator has no values,
 // a computed one has them. It does not run the arithmetic checks: see CheckAttestazione.
 func (a AttestazioneISEE) Validate() error {
 	c := newChecker()
@@ -262,7 +262,7 @@ func (ind IndicatoreISEE) check(c checker) {
 	checkEnum(c, "tipo", ind.Tipo)
 	checkEnum(c, "variante", ind.Variante)
 	checkEnum(c, "stato", ind.Stato)
-	if ind.Tipo.Valid() && ind.Variante.Valid() && !slices.Contains(VariantiPerTipo[ind.Tipo], ind.Variante) {
+	if ind.Tipo.Valid() && ind.Variante.Valid() && !slices.Contains(variantiPerTipo[ind.Tipo], ind.Variante) {
 		c.add("variante", "%s is not a variant of %s", ind.Variante, ind.Tipo)
 	}
 	if slices.Contains(tipiPerBeneficiario, ind.Tipo) {
