@@ -16,8 +16,9 @@ import (
 // one spelling, so outputs can be compared byte for byte. The schema's pattern is DecimalPattern.
 //
 // Input is lenient in form but not in content: a JSON string or a bare JSON number in plain decimal
-// notation ("12254.9", 12254.90, "7"), at most MaxDecimalLength characters; exponents, signs other
-// than a leading '-', spaces and commas are rejected.
+// notation ("12254.9", 12254.90, "7") with at most MaxIntegerDigits digits before the point and
+// MaxFractionDigits after it; exponents, signs other than a leading '-', spaces and commas are
+// rejected. Whatever is accepted is written back in a form that is accepted again.
 //
 // The zero value is 0 and is a value like any other: optional decimals are *Decimal with omitempty,
 // never Decimal with omitzero. Decimal embeds shopspring's decimal.Decimal for arithmetic; wrap the
@@ -29,22 +30,33 @@ type Decimal struct {
 // DecimalPattern is the regular expression of the canonical JSON form (the schema uses it too).
 const DecimalPattern = `^-?(0|[1-9][0-9]*)\.[0-9]{2}([0-9]*[1-9])?$`
 
-// MaxDecimalLength bounds the decimals we parse: ISEE amounts have at most 2 fraction digits and a
-// dozen integer digits, so 40 characters is generous and keeps hostile inputs cheap to reject.
-const MaxDecimalLength = 40
+// MaxIntegerDigits and MaxFractionDigits bound the decimals we parse: ISEE amounts have a dozen
+// integer digits and 2 fraction digits, ICEF values a few more fraction digits, so these limits are
+// generous and keep hostile inputs cheap to reject.
+const (
+	MaxIntegerDigits  = 30
+	MaxFractionDigits = 20
+)
+
+// maxDecimalText is the longest text ParseDecimal accepts: sign, digits and point.
+const maxDecimalText = 1 + MaxIntegerDigits + 1 + MaxFractionDigits
 
 // ErrDecimal matches every error returned by ParseDecimal and Decimal's unmarshalers (errors.Is).
 var ErrDecimal = errors.New("contracts: invalid decimal")
 
 // ParseDecimal parses plain decimal notation: an optional '-', digits, and optionally '.' and digits.
 func ParseDecimal(s string) (Decimal, error) {
-	if len(s) > MaxDecimalLength {
-		return Decimal{}, fmt.Errorf("%w: %d characters, more than %d", ErrDecimal, len(s), MaxDecimalLength)
+	if len(s) > maxDecimalText {
+		return Decimal{}, fmt.Errorf("%w: %d characters, more than %d", ErrDecimal, len(s), maxDecimalText)
 	}
 	body := strings.TrimPrefix(s, "-")
 	intPart, frac, hasPoint := strings.Cut(body, ".")
 	if !allDigits(intPart) || (hasPoint && !allDigits(frac)) {
 		return Decimal{}, fmt.Errorf("%w: %q is not plain decimal notation (digits, optional '-' and '.')", ErrDecimal, truncateForError(s))
+	}
+	if len(intPart) > MaxIntegerDigits || len(frac) > MaxFractionDigits {
+		return Decimal{}, fmt.Errorf("%w: at most %d integer and %d fraction digits, got %d and %d",
+			ErrDecimal, MaxIntegerDigits, MaxFractionDigits, len(intPart), len(frac))
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil { // unreachable after the shape check, kept so a library change cannot slip through

@@ -24,6 +24,7 @@ func TestDecimalCanonicalForm(t *testing.T) {
 		{"-15.5", "-15.50"},
 		{"007.10", "7.10"},
 		{"123456789012345678901234567890.123", "123456789012345678901234567890.123"},
+		{"10000000000000000000000000000", "10000000000000000000000000000.00"}, // fuzz: must re-parse
 	} {
 		d, err := ParseDecimal(tc.in)
 		if err != nil {
@@ -67,7 +68,11 @@ func TestDecimalJSONInput(t *testing.T) {
 		{name: "fail/leading point", in: `{"v":".5"}`, wantError: true},
 		{name: "fail/NaN", in: `{"v":"NaN"}`, wantError: true},
 		{name: "fail/boolean", in: `{"v":true}`, wantError: true},
-		{name: "fail/too long", in: `{"v":"` + strings.Repeat("9", MaxDecimalLength+1) + `"}`, wantError: true},
+		{name: "ok/largest integer part, written back with .00", in: `{"v":"` + strings.Repeat("9", MaxIntegerDigits) + `"}`, want: strings.Repeat("9", MaxIntegerDigits) + ".00"},
+		{name: "ok/most fraction digits", in: `{"v":"0.` + strings.Repeat("1", MaxFractionDigits) + `"}`, want: "0." + strings.Repeat("1", MaxFractionDigits)},
+		{name: "fail/too many integer digits", in: `{"v":"` + strings.Repeat("9", MaxIntegerDigits+1) + `"}`, wantError: true},
+		{name: "fail/too many fraction digits", in: `{"v":"0.` + strings.Repeat("1", MaxFractionDigits+1) + `"}`, wantError: true},
+		{name: "fail/huge input", in: `{"v":"` + strings.Repeat("9", 1<<20) + `"}`, wantError: true},
 		{name: "fail/double minus", in: `{"v":"--1"}`, wantError: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -530,3 +530,16 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// The Go constants and the schema agree on the shared patterns.
+func TestSchemaPatternsMatchGo(t *testing.T) {
+	schemas := loadSchemas(t)
+	for name, want := range map[string]string{"Decimal": DecimalPattern, "ProtocolloDSU": ProtocolloDSUPattern} {
+		if got := schemas[name]["pattern"]; got != want {
+			t.Errorf("%s: schema pattern %v, Go %s", name, got, want)
+		}
+	}
+	if got := schemas["Decimal"]["maxLength"]; got != float64(maxDecimalText) {
+		t.Errorf("Decimal maxLength %v, the longest canonical form is %d", got, maxDecimalText)
+	}
+}
