@@ -91,9 +91,13 @@ func MustData(year, month, day int) Data {
 	return d
 }
 
-// DataOf returns the civil date of t in t's own location.
+// DataOf returns the civil date of t in t's own location, or the zero Data when t's year is outside
+// 1..9999.
 func DataOf(t time.Time) Data {
 	y, m, d := t.Date()
+	if y < 1 || y > 9999 {
+		return Data{}
+	}
 	return Data{uint16(y), uint8(m), uint8(d)}
 }
 

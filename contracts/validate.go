@@ -151,6 +151,61 @@ func (p Provenienza) check(c checker) {
 	}
 }
 
+// Validate checks the shapes of what a Persona carries: codice fiscale (when present; a wrong check
+// character is tolerated, as in upstream data), sex, ISTAT and Belfiore codes of places, residences
+// and citizenships, and the Provenienza when present.
+func (p Persona) Validate() error {
+	c := newChecker()
+	p.check(c)
+	return c.err("Persona")
+}
+
+func (p Persona) check(c checker) {
+	if p.CodiceFiscale != "" {
+		c.cfShape("codiceFiscale", p.CodiceFiscale)
+	}
+	if p.Sesso != "" {
+		checkEnum(c, "sesso", p.Sesso)
+	}
+	if p.LuogoNascita != nil {
+		p.LuogoNascita.check(c.at("luogoNascita"))
+	}
+	for i, ct := range p.Cittadinanze {
+		c.index("cittadinanze", i).shape("codiceStato", ct.CodiceStato, ValidateCodiceIstatStato)
+	}
+	for i, r := range p.Residenze {
+		rc := c.index("residenze", i)
+		rc.optionalShape("codiceIstatComune", r.CodiceIstatComune, ValidateCodiceIstatComune)
+		if r.Estero != nil {
+			rc.at("estero").optionalShape("codiceStato", r.Estero.CodiceStato, ValidateCodiceIstatStato)
+		}
+	}
+	if p.Decesso != nil && p.Decesso.Luogo != nil {
+		p.Decesso.Luogo.check(c.at("decesso/luogo"))
+	}
+	if p.Provenienza != nil {
+		p.Provenienza.check(c.at("provenienza"))
+	}
+}
+
+func (l Luogo) check(c checker) {
+	c.optionalShape("codiceIstatComune", l.CodiceIstatComune, ValidateCodiceIstatComune)
+	c.optionalShape("codiceBelfiore", l.CodiceBelfiore, ValidateCodiceBelfiore)
+	c.optionalShape("codiceStato", l.CodiceStato, ValidateCodiceIstatStato)
+}
+
+func (c checker) shape(field, v string, check func(string) error) {
+	if err := check(v); err != nil {
+		c.add(field, "%s", strings.TrimPrefix(err.Error(), ErrCodice.Error()+": "))
+	}
+}
+
+func (c checker) optionalShape(field, v string, check func(string) error) {
+	if v != "" {
+		c.shape(field, v, check)
+	}
+}
+
 // Validate checks the household: a known Origine, members with a known Ruolo whose upstream code
 // matches the Origine (codiceLegameANPR for ANPR, rapportoConDichiarante for the DSU and attracted
 // households, relazioneConBeneficiario for restricted ones), and a beneficiary for restricted ones.
@@ -183,6 +238,7 @@ func (n NucleoFamiliare) check(c checker) {
 		if n.Origine != NucleoANPR && n.Origine != NucleoICEF {
 			mc.cfShape("persona/codiceFiscale", m.Persona.CodiceFiscale)
 		}
+		m.Persona.check(mc.at("persona"))
 	}
 	if n.Provenienza != nil {
 		n.Provenienza.check(c.at("provenienza"))

@@ -32,6 +32,7 @@ func TestFixturesAreValid(t *testing.T) {
 		"SelezioneISEE/dottorato":  fixtureSelezioneDottorato(),
 		"SelezioneISEE/incompleta": fixtureSelezioneIncompleta(),
 		"Provenienza":              fixtureProvenienza(SistemaANPR, "C030", "1"),
+		"Persona ANPR":             fixturePersonaANPR(),
 	} {
 		if err := v.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -206,5 +207,31 @@ func TestSmallValidators(t *testing.T) {
 	s.Motivo, s.ProtocolloDSU, s.TipoRichiesto = "", "INPS", "X"
 	if got := fields(t, s.Validate()); !slices.Equal(got, []string{"/motivo", "/tipoRichiesto", "/protocolloDSU"}) {
 		t.Fatalf("Selezione: %q", got)
+	}
+}
+
+func TestPersonaValidate(t *testing.T) {
+	p := fixturePersonaANPR()
+	p.Sesso = "X"
+	p.LuogoNascita.CodiceBelfiore = "404"
+	p.Cittadinanze[0].CodiceStato = "ITA"
+	p.Residenze[1].CodiceIstatComune = "58091"
+	p.Residenze[0].Estero.CodiceStato = "0536"
+	p.Decesso.Luogo.CodiceIstatComune = "H501"
+	p.Provenienza.Cache = ""
+	err := p.Validate()
+	want := []string{"/sesso", "/luogoNascita/codiceBelfiore", "/cittadinanze/0/codiceStato", "/residenze/0/estero/codiceStato",
+		"/residenze/1/codiceIstatComune", "/decesso/luogo/codiceIstatComune", "/provenienza/cache"}
+	if got := fields(t, err); !slices.Equal(got, want) {
+		t.Fatalf("problems at %q, want %q (%v)", got, want, err)
+	}
+	if strings.Contains(err.Error(), "malformed code") {
+		t.Errorf("details repeat the sentinel: %v", err)
+	}
+	// The members of a household are checked too.
+	n := fixtureNucleoANPR()
+	n.Componenti[2].Persona.LuogoNascita = &Luogo{CodiceIstatComune: "X"}
+	if got := fields(t, n.Validate()); !slices.Equal(got, []string{"/componenti/2/persona/luogoNascita/codiceIstatComune"}) {
+		t.Fatalf("Nucleo: %q", got)
 	}
 }
