@@ -153,7 +153,9 @@ type IndicatoreISEE struct {
 	Tipo     TipoISEE        `json:"tipo"`
 	Variante VarianteISEE    `json:"variante"`
 	Stato    StatoIndicatore `json:"stato"`
-	// CodiceFiscaleBeneficiario is the minor, student or assisted person the indicator is for;
+	// CodiceFiscaleBeneficiario is the minor, student or assisted person the indicator is for
+	// (required for MINORENNI, UNIVERSITARIO, SOCIOSANITARIO and SOCIOSANITARIO_RESIDENZIALE, also
+	// when the indicator comes from ConsultazioneIndicatore: use the requested codice fiscale);
 	// empty for the ordinario, which is the whole household's.
 	CodiceFiscaleBeneficiario string `json:"codiceFiscaleBeneficiario,omitempty"`
 	// Corrente is true for an ISEE corrente (Corrente="SI" on Ordinario or Ridotto).
