@@ -31,9 +31,9 @@ type Politica struct {
 	Codice         string `json:"codice"`
 	Denominazione  string `json:"denominazione"`
 	Famiglia       string `json:"famiglia"`
-	Soglia         decimal.Decimal
-	PesoPatrimonio decimal.Decimal
-	Franchigia     decimal.Decimal
+	Soglia         decimal.Decimal `json:"-"`
+	PesoPatrimonio decimal.Decimal `json:"-"`
+	Franchigia     decimal.Decimal `json:"-"`
 	// Applies reports whether households of this kind can hold this indicator.
 	applies func(h *Household) bool
 }
