@@ -28,9 +28,9 @@ type ICEF struct {
 // Politica is a provincial policy family that uses its own ICEF variant. The four follow the 2025
 // reform's families (edilizia, disabilità, sostegno al reddito, famiglie con figli).
 type Politica struct {
-	Codice         string `json:"codice"`
-	Denominazione  string `json:"denominazione"`
-	Famiglia       string `json:"famiglia"`
+	Codice         string          `json:"codice"`
+	Denominazione  string          `json:"denominazione"`
+	Famiglia       string          `json:"famiglia"`
 	Soglia         decimal.Decimal `json:"-"`
 	PesoPatrimonio decimal.Decimal `json:"-"`
 	Franchigia     decimal.Decimal `json:"-"`
