@@ -114,7 +114,8 @@ func (v *Validator) Names() []string {
 }
 
 // Validate checks a JSON document against the named schema. The error lists every violation with
-// its location in the instance.
+// its location in the instance, and may quote the offending values (a malformed codice fiscale, for
+// one): mask or drop it before logging instances that carry personal data.
 func (v *Validator) Validate(schema string, instance []byte) error {
 	sch, ok := v.schemas[schema]
 	if !ok {
