@@ -176,7 +176,7 @@ func TestCheckConfigCommittedConfigs(t *testing.T) {
 	if len(lines) == 0 {
 		t.Fatalf("no problems listed:\n%s", errOut)
 	}
-	placeholder := regexp.MustCompile(`(cannot read "/etc/welfaregov-gateway/|environment variable WGW_[A-Z_]+ is not set)`)
+	placeholder := regexp.MustCompile(`(/etc/welfaregov-gateway/\S+: no such file or directory|environment variable WGW_[A-Z_]+ is not set)`)
 	for _, l := range lines {
 		if !placeholder.MatchString(l) {
 			t.Errorf("production.yaml problem not caused by a missing placeholder: %s", l)

@@ -15,12 +15,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/logging"
 	"github.com/welfaregov/gateway/gateway/server"
+	"github.com/welfaregov/gateway/gateway/store"
+	"github.com/welfaregov/gateway/gateway/store/storeconfig"
 )
 
 // Config is the whole configuration file.
@@ -33,7 +36,7 @@ type Config struct {
 	// Listeners configures the e-service, internal API and admin listeners.
 	Listeners server.Config `yaml:"listeners"`
 	// Store says where the state shared by replicas lives (memory or Redis).
-	Store StoreConfig `yaml:"store"`
+	Store store.Config `yaml:"store"`
 }
 
 // Check records every problem of every section, each with its full dotted path.
@@ -73,7 +76,7 @@ type Options struct {
 type App struct {
 	log     *slog.Logger
 	srv     *server.Server
-	store   sharedStore
+	store   store.Store
 	closers []closer
 	closed  bool
 }
@@ -99,8 +102,11 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	// 1. Shared state. A Redis that does not answer yet is not an error: /status reports it.
 	// go-redis logs through a process-wide logger; route it into ours (JSON, sanitized).
 	redis.SetLogger(redisLogger{a.log})
-	if a.store, err = openStore(cfg.Store); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+	ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
+	a.store, err = storeconfig.Open(ctx, cfg.Store)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("app: store: %w", err)
 	}
 	a.onClose("store", a.store.Close)
 
@@ -115,7 +121,7 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	a.onClose("listeners", a.srv.Close)
 
 	// 3. Health: Redis is critical, because replay protection and rate limits depend on it.
-	if cfg.Store.Backend == "redis" {
+	if cfg.Store.Backend == store.BackendRedis {
 		a.srv.AddHealthCheck("redis", a.store.Ping, true)
 	}
 
@@ -126,11 +132,23 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	return a, nil
 }
 
-func storeBackend(c StoreConfig) string {
+// storeOpenTimeout bounds what opening the store may wait for (preloading Redis scripts when
+// Redis answers); a Redis that does not answer in time is reported by /status, not fatal.
+const storeOpenTimeout = 2 * time.Second
+
+func storeBackend(c store.Config) string {
 	if c.Backend == "" {
-		return "memory"
+		return store.BackendMemory
 	}
 	return c.Backend
+}
+
+// redisLogger sends go-redis's own messages (reconnect attempts) to the JSON log at debug level:
+// the health check already logs once when Redis goes down and once when it recovers.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, args ...any) {
+	l.log.Debug("redis client", "detail", fmt.Sprintf(format, args...))
 }
 
 func (a *App) onClose(name string, f func() error) {

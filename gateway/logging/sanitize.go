@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+
+	"github.com/welfaregov/gateway/contracts"
 )
 
 // Sanitize removes personal data and reusable credentials from s before it is logged:
@@ -15,8 +17,9 @@ import (
 //     signature, makes the token replayable. The hash of the whole token lets an operator match
 //     a token they hold against the log without the log holding it. A header longer than
 //     maxKeptHeader (an x5c chain) is dropped as well.
-//   - Codici fiscali (16-character personal codes, omocodia included, any letter case) keep the
-//     six letters of surname and name and lose the rest: "RSSMRA**********".
+//   - Codici fiscali (16-character personal codes, omocodia included, any letter case) become
+//     contracts.MaskCodiceFiscale of themselves: the six letters of surname and name, upper-cased,
+//     then asterisks ("RSSMRA**********").
 //
 // Sanitize is idempotent and safe for concurrent use.
 func Sanitize(s string) string {
@@ -111,7 +114,6 @@ func isB64URL(c byte) bool {
 
 const (
 	cfLength   = 16
-	cfKeep     = 6 // the surname and name letters
 	cfMonths   = "ABCDEHLMPRST"
 	cfOmocodia = "LMNPQRSTUV" // letters that replace digits under omocodia
 )
@@ -134,9 +136,7 @@ func MaskCodiciFiscali(s string) string {
 			if out == nil {
 				out = []byte(s)
 			}
-			for k := i + cfKeep; k < i+cfLength; k++ {
-				out[k] = '*'
-			}
+			copy(out[i:i+cfLength], contracts.MaskCodiceFiscale(s[i:i+cfLength]))
 			i += cfLength - 1
 		}
 	}
