@@ -13,8 +13,11 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# `go run` would exit 1 on Ctrl-C whatever the gateway returns; building first keeps the exit
+# status (0 after a graceful stop) and stamps the VCS revision.
 run: ## start the demo gateway (in memory, dev certificate) and print its three URLs
-	$(GO) run ./cmd/gateway serve --config $(CONFIG)
+	$(GO) build -o bin/gateway ./cmd/gateway
+	bin/gateway serve --config $(CONFIG)
 
 test: ## go vet, every test (needs Redis at REDIS_URL), then each fuzz target for FUZZTIME
 	$(GO) vet ./...
