@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,7 +23,7 @@ func (d *decoder) applyEnv(root *yaml.Node, t reflect.Type, env []string) []envP
 	var problems []envProblem
 	for _, kv := range env {
 		name, value, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, EnvPrefix) || isNotOverride(name) {
+		if !ok || !strings.HasPrefix(name, EnvPrefix) || slices.Contains(NotOverrides, name) {
 			continue
 		}
 		if p := d.override(root, t, name, value); p != "" {
@@ -30,15 +31,6 @@ func (d *decoder) applyEnv(root *yaml.Node, t reflect.Type, env []string) []envP
 		}
 	}
 	return problems
-}
-
-func isNotOverride(name string) bool {
-	for _, n := range NotOverrides {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // override applies one variable; it returns a problem, or "" when applied.

@@ -90,7 +90,7 @@ func sanitizeValue(v slog.Value) slog.Value {
 	return v
 }
 
-// Duration is d in milliseconds with microsecond precision, the unit access logs use for latency.
-func Duration(d time.Duration) float64 {
+// Millis is d in milliseconds with microsecond precision, the unit access logs use for latency.
+func Millis(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
 }

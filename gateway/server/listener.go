@@ -165,7 +165,7 @@ func (l *listener) logAccess(c *fiber.Ctx) {
 		slog.String("method", c.Method()),
 		slog.String("route", routePattern(c)),
 		slog.Int("status", status),
-		slog.Float64("latency_ms", logging.Duration(latency)),
+		slog.Float64("latency_ms", logging.Millis(latency)),
 		slog.String("request_id", RequestID(c)),
 		slog.String("client_ip", c.IP()),
 		slog.Int("bytes_out", len(c.Response().Body())),
@@ -242,12 +242,13 @@ func (l *listener) deadline(c *fiber.Ctx) error {
 // over the limit, oversized head, read timeouts, malformed requests) and writes and logs it the
 // same way.
 func (l *listener) fiberErrorHandler(c *fiber.Ctx, err error) error {
-	if RequestID(c) != "" {
-		l.writeProblem(c, err) // defensive: the chain already logs
-		return nil
+	chainRan := RequestID(c) != ""
+	if !chainRan {
+		l.assignRequestID(c)
 	}
-	l.assignRequestID(c)
 	l.writeProblem(c, err)
-	l.logAccess(c)
+	if !chainRan {
+		l.logAccess(c)
+	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -76,7 +77,7 @@ func (e *BindError) Error() string {
 	hint := ""
 	if errors.Is(e.Err, syscall.EADDRINUSE) {
 		hint = fmt.Sprintf(": address already in use (stop whatever listens there, or set listeners.%s.address / WGW_LISTENERS__%s__ADDRESS)",
-			e.Listener, upper(e.Listener))
+			e.Listener, strings.ToUpper(e.Listener))
 	} else {
 		hint = ": " + e.Err.Error()
 	}
@@ -84,16 +85,6 @@ func (e *BindError) Error() string {
 }
 
 func (e *BindError) Unwrap() error { return e.Err }
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
-}
 
 // New binds every listener (all of them or none: on failure it closes what it opened) and
 // prepares their shared middleware. It does not serve; call Serve. cfg must have passed Check.
@@ -206,25 +197,20 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Info("listener started", "listener", l.name, "url", l.url)
 	}
 	var failed error
+	serving := len(s.listeners)
 	select {
 	case <-ctx.Done():
 	case failed = <-errc:
+		serving--
 		if failed == nil {
 			failed = errors.New("server: a listener stopped unexpectedly")
 		}
 	}
 	s.shutdown()
-	for range len(s.listeners) - boolToInt(failed != nil) {
-		<-errc // every serving goroutine has returned: no handler is left running on a closed app
+	for ; serving > 0; serving-- {
+		<-errc // wait for every serving goroutine to return
 	}
 	return failed
-}
-
-func boolToInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // shutdown drains every listener concurrently within the grace period.
