@@ -359,8 +359,10 @@ func TestServePortInUse(t *testing.T) {
 	}
 }
 
-// TestServeSIGTERMDrains sends SIGTERM while a request is being uploaded: the gateway stops
-// accepting connections but finishes that request, answers it in full, and exits 0.
+// TestServeSIGTERMDrains sends SIGTERM while a request is in flight: the gateway stops accepting
+// connections but finishes that request, answers it in full, and exits 0. "In flight" is made
+// certain with Expect: 100-continue: the gateway sends 100 Continue only once it has read the
+// request head, and the body is sent only after SIGTERM.
 func TestServeSIGTERMDrains(t *testing.T) {
 	g := startGateway(t, loopbackConfig)
 	host := strings.TrimPrefix(g.urls["admin"], "http://")
@@ -370,9 +372,16 @@ func TestServeSIGTERMDrains(t *testing.T) {
 	}
 	defer conn.Close()
 	body := `{"slow":"upload"}`
-	head := fmt.Sprintf("POST /status HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", host, len(body))
-	if _, err := io.WriteString(conn, head+body[:5]); err != nil {
+	head := fmt.Sprintf("POST /status HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", host, len(body))
+	if _, err := io.WriteString(conn, head); err != nil {
 		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 Continue") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	if blank, err := br.ReadString('\n'); err != nil || blank != "\r\n" {
+		t.Fatalf("after 100 Continue: %q %v", blank, err)
 	}
 	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -390,10 +399,10 @@ func TestServeSIGTERMDrains(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := io.WriteString(conn, body[5:]); err != nil {
+	if _, err := io.WriteString(conn, body); err != nil {
 		t.Fatalf("in-flight connection closed during drain: %v", err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("no response to the in-flight request: %v\n%s", err, g.stderr)
 	}
