@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -286,5 +285,3 @@ func pick[T any](code string, m map[string]T) (T, bool) {
 	v, ok := m[code]
 	return v, ok
 }
-
-
