@@ -211,7 +211,10 @@ func daysIn(year int64, month int) int {
 func (st *simpleType) check(raw string) (rule, detail string, ok bool) {
 	v := raw
 	switch st.base {
-	case bString:
+	case bString, bDate, bInteger:
+		// xs:date and the integer types collapse whitespace by the specification, but libxml2 (the
+		// validator INPS's partners test with) refuses any whitespace in them when they are
+		// restricted, as in the SIUSS schemas. We follow libxml2: stricter, and what INPS sees.
 	case bNormalizedString:
 		v = replaceSpace(raw)
 	default:

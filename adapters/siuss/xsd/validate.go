@@ -58,6 +58,7 @@ type node struct {
 	kids      []*node
 	text      strings.Builder // concatenated character data directly inside the element
 	hasText   bool            // some character data (even whitespace) was present
+	hasCDATA  bool            // a CDATA section was present (libxml2 counts it as text even when blank)
 }
 
 type attr struct {
@@ -119,6 +120,7 @@ func parse(doc []byte) (*node, *Problem) {
 	}
 	first := true
 	for {
+		start := d.InputOffset()
 		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
@@ -211,6 +213,9 @@ func parse(doc []byte) (*node, *Problem) {
 			n := stack[len(stack)-1].n
 			n.text.Write(t)
 			n.hasText = true
+			if bytes.HasPrefix(doc[start:], []byte("<![CDATA[")) {
+				n.hasCDATA = true
+			}
 		}
 		first = false
 	}
@@ -289,8 +294,8 @@ func (v *validator) element(n *node, d *elementDecl, path, ns string) {
 		}
 		return
 	}
-	if strings.TrimFunc(n.text.String(), isXMLSpace) != "" {
-		v.add(path, "text", "text is not allowed in this element, only elements")
+	if strings.TrimFunc(n.text.String(), isXMLSpace) != "" || n.hasCDATA {
+		v.add(path, "text", "text (or a CDATA section) is not allowed in this element, only elements")
 	}
 	m := matcher{v: v, kids: n.kids, path: path, ns: ns, counts: map[string]int{}}
 	if !m.group(ct.content) {
