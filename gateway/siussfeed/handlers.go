@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -78,7 +79,12 @@ func ParseQuery(since string, hasSince bool, limit, maxEntries string) (Query, *
 		}
 	}
 	if len(bad) > 0 {
-		e := problem.New(problem.InvalidParameter, "invalid query parameters of GET /flussi")
+		// The SIUSS Problem has no invalidParams member: the detail names each parameter too.
+		parts := make([]string, len(bad))
+		for i, b := range bad {
+			parts[i] = b.Name + ": " + b.Reason
+		}
+		e := problem.New(problem.InvalidParameter, "GET /flussi: %s", strings.Join(parts, "; "))
 		e.Invalid = bad
 		return Query{}, e
 	}

@@ -70,7 +70,9 @@ func NewPublisher(feed *Feed, src Source, o PublisherOptions) *Publisher {
 
 // Round is what one RunOnce did.
 type Round struct {
-	Published, Rejected int
+	// Published flows, Rejected records (in the scarti queue), Skipped records of enti this
+	// gateway does not serve.
+	Published, Rejected, Skipped int
 	// More reports whether the backend has more changes right now.
 	More bool
 }
@@ -114,14 +116,17 @@ func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 		if err := p.renew(ctx); err != nil {
 			return r, err
 		}
-		published, err := p.publishOne(ctx, item)
+		outcome, err := p.publishOne(ctx, item)
 		if err != nil {
 			return r, err
 		}
-		if published {
+		switch outcome {
+		case published:
 			r.Published++
-		} else {
+		case rejected:
 			r.Rejected++
+		default:
+			r.Skipped++
 		}
 		if err := st.Set(ctx, publisherCursorKey, []byte(item.Cursore), p.o.CursorTTL); err != nil {
 			return r, fmt.Errorf("siussfeed: saving the backend cursor: %w", err)
@@ -151,21 +156,30 @@ func (p *Publisher) renew(ctx context.Context) error {
 	return nil
 }
 
-// publishOne publishes one backend record; false means it was refused and recorded for operators.
-// An error means a transient failure (store down): the record must be retried.
-func (p *Publisher) publishOne(ctx context.Context, item welfaregov.Prestazione) (bool, error) {
+type outcome int
+
+const (
+	published outcome = iota
+	rejected
+	skipped
+)
+
+// publishOne publishes one backend record, or records it as refused for operators, or skips a
+// record of an ente not served here. An error means a transient failure (store down): the record
+// must be retried.
+func (p *Publisher) publishOne(ctx context.Context, item welfaregov.Prestazione) (outcome, error) {
 	origine := fmt.Sprintf("prestazione %s (cursore %s)", item.ID, item.Cursore)
 	ente := item.Ente.Codice
 	if _, ok := p.feed.Ente(ente); !ok {
-		p.o.Logger.Warn("siuss: prestazione of an ente not configured", "prestazione", item.ID, "ente", ente)
-		return false, nil
+		p.o.Logger.Debug("siuss: prestazione of an ente not served here", "prestazione", item.ID, "ente", ente)
+		return skipped, nil
 	}
 	m, err := item.ToModel()
 	if err != nil {
 		if rerr := p.feed.Reject(ctx, ente, Scarto{Tipo: siuss.TipoPS, Origine: origine}, err); rerr != nil {
-			return false, rerr
+			return rejected, rerr
 		}
-		return false, nil
+		return rejected, nil
 	}
 	e, _ := p.feed.Ente(ente)
 	_, err = p.feed.Publish(ctx, ente, siuss.TipoPS, origine, func(id string) ([]byte, error) {
@@ -175,12 +189,12 @@ func (p *Publisher) publishOne(ctx context.Context, item welfaregov.Prestazione)
 	var be *siuss.BuildError
 	switch {
 	case err == nil:
-		return true, nil
+		return published, nil
 	case errors.As(err, &inv), errors.As(err, &be):
 		p.o.Logger.Warn("siuss: flow refused, recorded for operators", "prestazione", item.ID, "ente", ente, "problems", len(problemsOf(err)))
-		return false, nil
+		return rejected, nil
 	}
-	return false, err
+	return rejected, err
 }
 
 func problemsOf(err error) []siuss.Problem {
