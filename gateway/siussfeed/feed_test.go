@@ -42,7 +42,9 @@ var (
 	rovereto = siuss.Ente{Codice: "H612", Denominazione: "COMUNE DI ROVERETO", Indirizzo: "H612", CFOperatore: numericCF("0012539022")}
 )
 
-func numericCF(first10 string) string { return first10 + string(contracts.NumericCFCheckDigit(first10)) }
+func numericCF(first10 string) string {
+	return first10 + string(contracts.NumericCFCheckDigit(first10))
+}
 
 // redisStore returns a store on the real Redis (REDIS_URL, database 8) with a random key prefix,
 // deleting its keys at the end. It fails, never skips, without Redis.
@@ -116,6 +118,9 @@ func backendSim(t testing.TB, faults *fault.Injector) (*backend.Server, *welfare
 	if err != nil {
 		t.Fatal(err)
 	}
+	backendURLsMu.Lock()
+	backendURLs[c] = hs.URL
+	backendURLsMu.Unlock()
 	return srv, c
 }
 
@@ -233,7 +238,6 @@ func publishAll(t testing.TB, p *siussfeed.Publisher) (published, rejected int) 
 		}
 	}
 }
-
 
 // expected counts the population's prestazioni of the configured enti.
 func expected() map[string]int {
