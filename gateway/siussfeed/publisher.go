@@ -30,8 +30,8 @@ type Source interface {
 type PublisherOptions struct {
 	// PageSize is how many backend changes one round reads (default 100, at most 500).
 	PageSize int
-	// LockTTL is how long the publisher lock lives without renewal (default 30s); it is renewed
-	// before each record, so a replica that dies frees it within LockTTL.
+	// LockTTL is how long the publisher lock lives (default 30s): one round must finish within it,
+	// and a replica that dies frees the lock within it.
 	LockTTL time.Duration
 	// CursorTTL is the lifetime of the stored backend cursor, renewed at each change (default 10 years).
 	CursorTTL time.Duration
@@ -87,6 +87,10 @@ type Round struct {
 // saved, the record is published again as a new flow (a duplicate INPS will acquire twice, never a
 // lost one). The lock is re-checked before every record, so two replicas publish concurrently only
 // if one stalls for longer than LockTTL between that check and its append.
+//
+// Corrections and cancellations are records like any other: a backend record with tipoOperazione
+// C becomes a new flow with TipoOperazione="C"; the corrected "I" that WelfareGOV issues after the
+// C's OK esito becomes another new flow. Nothing published is ever changed.
 func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 	st := p.feed.st
 	ok, err := st.SetIfAbsent(ctx, publisherLockKey, p.owner, p.o.LockTTL)
@@ -113,7 +117,7 @@ func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 	}
 	var r Round
 	for _, item := range page.Prestazioni {
-		if err := p.renew(ctx); err != nil {
+		if err := p.stillLeader(ctx); err != nil {
 			return r, err
 		}
 		outcome, err := p.publishOne(ctx, item)
@@ -136,21 +140,18 @@ func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 	return r, nil
 }
 
-// renew extends the lock if this publisher still holds it: CompareAndDelete then SetIfAbsent, so
-// a lock another replica took is never overwritten.
-func (p *Publisher) renew(ctx context.Context) error {
-	st := p.feed.st
-	held, err := st.CompareAndDelete(ctx, publisherLockKey, p.owner)
-	if err != nil {
-		return fmt.Errorf("siussfeed: renewing the publisher lock: %w", err)
-	}
-	if held {
-		held, err = st.SetIfAbsent(ctx, publisherLockKey, p.owner, p.o.LockTTL)
-		if err != nil {
-			return fmt.Errorf("siussfeed: renewing the publisher lock: %w", err)
-		}
-	}
-	if !held {
+// stillLeader checks, before each record, that the lock is still this publisher's: a round that
+// outlived LockTTL (a stall) stops instead of publishing beside the replica that took over. The
+// lock is not renewed inside a round: a round is one page (PageSize records, well under a second of
+// work), far shorter than LockTTL.
+func (p *Publisher) stillLeader(ctx context.Context) error {
+	v, err := p.feed.st.Get(ctx, publisherLockKey)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotLeader
+	case err != nil:
+		return fmt.Errorf("siussfeed: checking the publisher lock: %w", err)
+	case string(v) != string(p.owner):
 		return ErrNotLeader
 	}
 	return nil
