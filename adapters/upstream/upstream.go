@@ -45,7 +45,7 @@ const (
 	Retryable
 	// Permanent is a failure that repeating the same request cannot fix (an invalid request, a
 	// rejected credential): never retried; it counts against the breaker only when it is the
-	// upstream's fault (see Classified.UpstreamFault).
+	// upstream's fault (see Fault and IsUpstreamFault).
 	Permanent
 )
 
@@ -92,4 +92,27 @@ func ClassOf(err error) Class {
 // RetryAfter is implemented by errors that carry the upstream's Retry-After advice.
 type RetryAfter interface {
 	RetryAfterSeconds() int
+}
+
+// Fault is implemented by Permanent errors that know whose fault they are: true when the upstream
+// broke its own contract (501, an answer that does not parse, a certificate that does not verify),
+// false when our request was wrong or refused (400, 401, 403). A circuit breaker counts the first
+// kind as a failure, because the upstream is unusable for everyone; the second says nothing about
+// the upstream's health.
+type Fault interface {
+	UpstreamFault() bool
+}
+
+// IsUpstreamFault reports whether err is a failure of the upstream for circuit-breaker purposes:
+// Retryable, or Permanent with a Fault in its chain that says so. Business answers, caller
+// mistakes and a nil error are not.
+func IsUpstreamFault(err error) bool {
+	switch ClassOf(err) {
+	case Retryable:
+		return true
+	case Permanent:
+		var f Fault
+		return errors.As(err, &f) && f.UpstreamFault()
+	}
+	return false
 }
