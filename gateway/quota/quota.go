@@ -14,7 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 	_ "time/tzdata" // Europe/Rome on hosts (distroless images) without a zoneinfo database
@@ -30,55 +33,55 @@ const Zone = "Europe/Rome"
 // little still counts into the right key instead of opening a fresh one.
 const keyGrace = time.Hour
 
-// Options configure Quotas.
-type Options struct {
-	// FailClosed refuses calls while the store cannot be reached. Default false: calls go
-	// through uncounted (and each failure is logged), because an exceeded threshold costs a 429
-	// from the upstream, while refusing every call would turn a Redis outage into a full outage.
+// Budget is the daily limit of one budget.
+type Budget struct {
+	// Daily is the number of calls admitted per quota day; <= 0 means no limit.
+	Daily int64
+	// FailClosed refuses calls while the store cannot count them. Default false: calls go through
+	// uncounted (and each failure is logged), because an exceeded threshold costs a 429 from the
+	// upstream, while refusing every call would turn a Redis outage into a full outage.
 	FailClosed bool
-	// Logger receives store failures. Default: discarded.
-	Logger *slog.Logger
 }
 
 // Quotas holds the budgets. Safe for concurrent use; Define is meant for start-up.
 type Quotas struct {
-	store  store.Store
-	loc    *time.Location
-	opts   Options
-	mu     sync.RWMutex
-	limits map[string]int64
+	store   store.Store
+	loc     *time.Location
+	log     *slog.Logger
+	mu      sync.RWMutex
+	budgets map[string]Budget
 }
 
-// New returns Quotas counting in st.
-func New(st store.Store, opts Options) (*Quotas, error) {
+// New returns Quotas counting in st; log (nil: discarded) receives store failures.
+func New(st store.Store, log *slog.Logger) (*Quotas, error) {
 	loc, err := time.LoadLocation(Zone)
 	if err != nil {
 		return nil, fmt.Errorf("quota: loading %s: %w", Zone, err)
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	return &Quotas{store: st, loc: loc, opts: opts, limits: map[string]int64{}}, nil
+	return &Quotas{store: st, loc: loc, log: log, budgets: map[string]Budget{}}, nil
 }
 
-// Define sets the daily limit of budget ("anpr.C030", "inps"); limit <= 0 removes it (no limit).
-// A budget name is a key segment: no personal data.
-func (q *Quotas) Define(budget string, limit int64) {
+// Define sets a budget ("anpr.C030", "inps"); a Daily <= 0 removes it (no limit). A budget name is
+// a key segment: no personal data.
+func (q *Quotas) Define(name string, b Budget) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if limit <= 0 {
-		delete(q.limits, budget)
+	if b.Daily <= 0 {
+		delete(q.budgets, name)
 		return
 	}
-	q.limits[budget] = limit
+	q.budgets[name] = b
 }
 
-// Limit is budget's daily limit, and whether it has one.
-func (q *Quotas) Limit(budget string) (int64, bool) {
+// Budget returns the named budget, and whether it has a limit.
+func (q *Quotas) Budget(name string) (Budget, bool) {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	l, ok := q.limits[budget]
-	return l, ok
+	b, ok := q.budgets[name]
+	return b, ok
 }
 
 // day returns the quota day containing now: its key suffix and when the next one starts.
@@ -95,18 +98,18 @@ func key(budget, day string) string { return "quota:" + budget + ":" + day }
 // until the next quota day (and nothing is counted). A store failure admits the call (or refuses
 // it with FailClosed).
 func (q *Quotas) Take(ctx context.Context, budget string) error {
-	limit, ok := q.Limit(budget)
+	b, ok := q.Budget(budget)
 	if !ok {
 		return nil
 	}
 	now := time.Now()
 	day, reset := q.day(now)
-	_, admitted, err := q.store.IncrUpTo(ctx, key(budget, day), 1, limit, reset.Sub(now)+keyGrace)
+	_, admitted, err := q.store.IncrUpTo(ctx, key(budget, day), 1, b.Daily, reset.Sub(now)+keyGrace)
 	switch {
 	case err != nil:
-		return q.storeFailed(ctx, budget, err)
+		return q.storeFailed(ctx, budget, b, err)
 	case !admitted:
-		return q.exhausted(budget, limit, reset, now)
+		return q.exhausted(budget, b.Daily, reset, now)
 	}
 	return nil
 }
@@ -114,22 +117,22 @@ func (q *Quotas) Take(ctx context.Context, budget string) error {
 // Refund gives back one call taken by Take that was never sent (the credentials could not be
 // prepared, the breaker refused it afterwards). Best effort: a failure is logged.
 func (q *Quotas) Refund(ctx context.Context, budget string) {
-	if _, ok := q.Limit(budget); !ok {
+	if _, ok := q.Budget(budget); !ok {
 		return
 	}
 	now := time.Now()
 	day, reset := q.day(now)
 	if _, err := q.store.Incr(ctx, key(budget, day), -1, reset.Sub(now)+keyGrace); err != nil {
-		q.opts.Logger.Warn("quota refund failed", "budget", budget, "error", err)
+		q.log.Warn("quota refund failed", "budget", budget, "error", err)
 	}
 }
 
-func (q *Quotas) storeFailed(ctx context.Context, budget string, err error) error {
+func (q *Quotas) storeFailed(ctx context.Context, budget string, b Budget, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: counting quota %s: %w", resilience.ErrCallerGone, budget, err)
 	}
-	q.opts.Logger.Warn("quota store unavailable", "budget", budget, "fail_closed", q.opts.FailClosed, "error", err)
-	if !q.opts.FailClosed {
+	q.log.Warn("quota store unavailable", "budget", budget, "fail_closed", b.FailClosed, "error", err)
+	if !b.FailClosed {
 		return nil
 	}
 	return &resilience.Error{Reason: resilience.ReasonQuotaExhausted, Operation: budget, RetryAfter: 10 * time.Second, Cause: err,
@@ -188,31 +191,27 @@ type Usage struct {
 
 // Remaining reads budget's usage today, for metrics and the dashboard.
 func (q *Quotas) Remaining(ctx context.Context, budget string) (Usage, error) {
-	limit, _ := q.Limit(budget)
+	b, _ := q.Budget(budget)
 	now := time.Now()
 	day, reset := q.day(now)
-	u := Usage{Budget: budget, Limit: limit, ResetAt: reset}
-	b, err := q.store.Get(ctx, key(budget, day))
+	u := Usage{Budget: budget, Limit: b.Daily, ResetAt: reset}
+	v, err := q.store.Get(ctx, key(budget, day))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return u, fmt.Errorf("quota: reading %s: %w", budget, err)
 	default:
-		if _, err := fmt.Sscan(string(b), &u.Used); err != nil {
+		if u.Used, err = strconv.ParseInt(string(v), 10, 64); err != nil {
 			return u, fmt.Errorf("quota: counter of %s is not a number: %w", budget, err)
 		}
 	}
-	u.Remaining = max(limit-u.Used, 0)
+	u.Remaining = max(b.Daily-u.Used, 0)
 	return u, nil
 }
 
-// Budgets lists the budgets that have a limit.
+// Budgets lists the budgets that have a limit, sorted.
 func (q *Quotas) Budgets() []string {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	out := make([]string, 0, len(q.limits))
-	for b := range q.limits {
-		out = append(out, b)
-	}
-	return out
+	return slices.Sorted(maps.Keys(q.budgets))
 }

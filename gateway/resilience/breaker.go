@@ -94,10 +94,10 @@ const (
 // and refusals of our own request (400, 401) show a working upstream: they count as successes.
 func DefaultIsFailure(err error) bool { return upstream.IsUpstreamFault(err) }
 
-// DefaultIsExcluded leaves out attempts the caller abandoned (ErrCallerGone, context.Canceled):
-// they tell nothing about the upstream.
+// DefaultIsExcluded leaves out attempts the caller abandoned (ErrCallerGone, context.Canceled)
+// and attempts never sent (ErrNotSent): they tell nothing about the upstream.
 func DefaultIsExcluded(err error) bool {
-	return errors.Is(err, ErrCallerGone) || errors.Is(err, context.Canceled)
+	return errors.Is(err, ErrCallerGone) || errors.Is(err, ErrNotSent) || errors.Is(err, context.Canceled)
 }
 
 func (p BreakerPolicy) withDefaults() BreakerPolicy {
@@ -283,7 +283,8 @@ func (b *Breaker) refusal(err error) *Error {
 		return &Error{Reason: ReasonCircuitOpen, Operation: b.name, RetryAfter: time.Second, Cause: err,
 			Detail: fmt.Sprintf("circuit for %s is half-open and its %d probe call(s) are in flight; retry in a moment", b.name, b.policy.HalfOpenProbes)}
 	}
-	wait := max(b.openedAt.Add(b.policy.OpenTimeout).Sub(now), 0)
+	// At the very instant of the timeout gobreaker is still open: never advise less than 1s.
+	wait := max(b.openedAt.Add(b.policy.OpenTimeout).Sub(now), time.Second)
 	detail := fmt.Sprintf("circuit for %s is open since %s", b.name, b.openedAt.UTC().Format(time.TimeOnly+"Z"))
 	if b.trip != "" {
 		detail += " after " + b.trip

@@ -172,6 +172,11 @@ func (e *Error) As(target any) bool {
 // its deadline passed). Breakers exclude it: it says nothing about the upstream.
 var ErrCallerGone = errors.New("resilience: the caller's context ended")
 
+// ErrNotSent is the outcome given to a breaker for an attempt it allowed but that was refused
+// later, before anything was sent (bulkhead full, quota spent, credentials unavailable). Breakers
+// exclude it, which also frees a half-open probe slot.
+var ErrNotSent = errors.New("resilience: the attempt was not sent")
+
 // Summary describes err in a few public words for problem details and the breaker's dashboard:
 // "HTTP 503", "timeout", "connection failed"... It never returns addresses or personal data from
 // transport errors; adapter errors contribute their own message (adapters mask personal data).
@@ -184,6 +189,12 @@ func Summary(err error) string {
 	case errors.As(err, &se):
 		return fmt.Sprintf("HTTP %d", se.Status)
 	case errors.As(err, &re):
+		switch re.Reason {
+		case ReasonTimeout, ReasonTransport, ReasonTLS, ReasonResponseTooLarge:
+			if re.Detail != "" {
+				return re.Detail // short and address-free: "connection refused", "no complete answer within 10s"
+			}
+		}
 		return re.Reason.String()
 	}
 	const maxSummary = 160
