@@ -17,17 +17,22 @@ import (
 // attemptFailure turns the error of an attempt that got no usable answer into the runtime's
 // vocabulary. callerCtx is the caller's context, callCtx the call's (caller's plus call_timeout),
 // attemptCtx the attempt's (plus the operation's timeout): whichever ended first says whose
-// deadline it was. A caller that went away is not the upstream's failure (ErrCallerGone).
+// deadline it was. A caller that cancelled is not the upstream's failure (ErrCallerGone); a
+// caller's deadline that passed is a timeout like ours, or a hanging upstream would never open its
+// breaker whenever callers' deadlines are shorter than the operation's timeout.
 func attemptFailure(op string, err error, callerCtx, callCtx, attemptCtx context.Context, timeout, callTimeout time.Duration) error {
+	timedOut := func(detail string) error {
+		return &resilience.Error{Reason: resilience.ReasonTimeout, Operation: op, Cause: err, Detail: detail}
+	}
 	switch {
-	case callerCtx.Err() != nil:
+	case errors.Is(callerCtx.Err(), context.Canceled):
 		return fmt.Errorf("%w: %w", resilience.ErrCallerGone, err)
+	case callerCtx.Err() != nil:
+		return timedOut("no complete answer before the caller's deadline")
 	case callCtx.Err() != nil:
-		return &resilience.Error{Reason: resilience.ReasonTimeout, Operation: op, Cause: err,
-			Detail: fmt.Sprintf("no complete answer within the call timeout of %s", callTimeout)}
+		return timedOut(fmt.Sprintf("no complete answer within the call timeout of %s", callTimeout))
 	case attemptCtx.Err() != nil || isTimeout(err):
-		return &resilience.Error{Reason: resilience.ReasonTimeout, Operation: op, Cause: err,
-			Detail: fmt.Sprintf("no complete answer within %s", timeout)}
+		return timedOut(fmt.Sprintf("no complete answer within %s", timeout))
 	}
 	if detail, ok := tlsFailure(err); ok {
 		return &resilience.Error{Reason: resilience.ReasonTLS, Operation: op, Detail: detail, Cause: err}

@@ -3,10 +3,13 @@ package upstream
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +28,7 @@ import (
 type fakeUpstream struct {
 	t      *testing.T
 	srv    *httptest.Server
+	caFile string // with TLS: the PEM of the server's certificate
 	faults *fault.Injector
 	calls  atomic.Int64
 
@@ -35,7 +39,12 @@ type fakeUpstream struct {
 
 const endpoint = "fake.op"
 
-func newFakeUpstream(t *testing.T) *fakeUpstream {
+func newFakeUpstream(t *testing.T) *fakeUpstream { return startFake(t, false) }
+
+// newFakeTLSUpstream is a fakeUpstream over TLS, whose config trusts its certificate.
+func newFakeTLSUpstream(t *testing.T) *fakeUpstream { return startFake(t, true) }
+
+func startFake(t *testing.T, withTLS bool) *fakeUpstream {
 	t.Helper()
 	f := &fakeUpstream{t: t, faults: fault.New(fault.Options{Seed: 1})}
 	f.answer = func(w http.ResponseWriter, _ *http.Request, _ []byte) { _, _ = io.WriteString(w, "ok") }
@@ -47,7 +56,7 @@ func newFakeUpstream(t *testing.T) *fakeUpstream {
 		answer(w, r, body)
 	})
 	wrapped := f.faults.Wrap(endpoint, "test upstream", fault.Hooks{}, inner)
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Reading the body to its end lets the server notice at once when the client hangs up,
 		// so an injected hang ends with the call instead of at HangMax.
 		body, _ := io.ReadAll(r.Body)
@@ -58,6 +67,16 @@ func newFakeUpstream(t *testing.T) *fakeUpstream {
 		f.mu.Unlock()
 		wrapped.ServeHTTP(w, r)
 	}))
+	if withTLS {
+		f.srv.StartTLS()
+		f.caFile = filepath.Join(t.TempDir(), "ca.pem")
+		cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
+		if err := os.WriteFile(f.caFile, cert, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		f.srv.Start()
+	}
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -93,6 +112,9 @@ func (f *fakeUpstream) seenHeaders() []http.Header {
 // testConfig is an upstream on f with auth none and the given tweaks.
 func (f *fakeUpstream) config(tweak func(*UpstreamConfig)) *UpstreamConfig {
 	c := &UpstreamConfig{BaseURL: f.srv.URL + "/svc/", Auth: AuthNone}
+	if f.caFile != "" {
+		c.TLS.CAFile = f.caFile
+	}
 	if tweak != nil {
 		tweak(c)
 	}

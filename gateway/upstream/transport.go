@@ -216,10 +216,10 @@ func (c *call) run() (*http.Response, error) {
 		}
 		c.u.log.Info("upstream retry", "operation", c.name, "attempt", n, "failure", resilience.Summary(o.err), "wait", d.Wait.String())
 		if err := sleep(c.callCtx, d.Wait); err != nil {
-			if c.ctx.Err() != nil {
+			if errors.Is(c.ctx.Err(), context.Canceled) {
 				return nil, fmt.Errorf("%w: waiting to retry %s: %w", resilience.ErrCallerGone, c.name, err)
 			}
-			return o.result()
+			return o.result() // a deadline passed while waiting: the last answer is the call's
 		}
 	}
 }
