@@ -182,18 +182,18 @@ func New(o Options) (*Cache, error) {
 // ctx bounds the caller's wait, not the load: a load started for several callers runs with
 // ctx's values (the caller's identity) but without its cancellation, bounded by LoadTimeout.
 func (c *Cache) Get(ctx context.Context, k Key, load func(ctx context.Context) (Value, error)) (Result, error) {
+	now := time.Now()
+	le, inLocal := c.local.get(k) // only valid keys of known kinds are ever stored
+	if inLocal && now.Before(le.freshUntil) && now.Before(le.confirmedAt.Add(c.localTTL)) {
+		c.stats.localHits.Add(1)
+		return le.result(contracts.CacheHit, now), nil
+	}
 	kind, ok := c.kinds[k.Kind]
 	if !ok {
 		return Result{}, fmt.Errorf("cache: unknown kind %q", k.Kind)
 	}
 	if err := k.valid(); err != nil {
 		return Result{}, err
-	}
-	now := time.Now()
-	le, inLocal := c.local.get(k)
-	if inLocal && now.Before(le.freshUntil) && now.Before(le.confirmedAt.Add(c.localTTL)) {
-		c.stats.localHits.Add(1)
-		return le.result(contracts.CacheHit, now), nil
 	}
 	var fallback *entry // what to serve stale if the load fails
 	if inLocal && now.Before(le.expiresAt) && now.Before(le.confirmedAt.Add(c.localTTL)) {
