@@ -108,13 +108,13 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
-// UpstreamClass makes the runtime's failures read like an adapter's: refusals, timeouts and
-// connection failures are Retryable (later, or elsewhere, they may work; a cache may serve a stale
-// answer); a bad certificate, an oversized answer, a credential failure and a malformed request
-// are Permanent.
+// UpstreamClass makes the runtime's failures read like an adapter's: refusals, timeouts,
+// connection failures and credentials that could not be obtained (PDND down) are Retryable
+// (later they may work; a cache may serve a stale answer meanwhile); a bad certificate, an
+// oversized answer and a malformed request are Permanent.
 func (e *Error) UpstreamClass() upstream.Class {
 	switch e.Reason {
-	case ReasonCircuitOpen, ReasonBulkheadFull, ReasonQuotaExhausted, ReasonTimeout, ReasonTransport:
+	case ReasonCircuitOpen, ReasonBulkheadFull, ReasonQuotaExhausted, ReasonTimeout, ReasonTransport, ReasonCredentials:
 		return upstream.Retryable
 	}
 	return upstream.Permanent
