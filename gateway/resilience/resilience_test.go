@@ -118,7 +118,9 @@ func TestRetryBudget(t *testing.T) {
 
 func TestRetrierNext(t *testing.T) {
 	r := NewRetrier(RetryPolicy{Backoff: func(int) time.Duration { return 100 * time.Millisecond }}, nil)
-	retryAfter := func(s int) error { return &adapter.StatusError{Status: 503, RetryAfter: time.Duration(s) * time.Second} }
+	retryAfter := func(s int) error {
+		return &adapter.StatusError{Status: 503, RetryAfter: time.Duration(s) * time.Second}
+	}
 	for name, tc := range map[string]struct {
 		n          int
 		idempotent bool

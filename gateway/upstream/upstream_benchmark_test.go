@@ -47,6 +47,8 @@ func BenchmarkRuntimeOverhead(b *testing.B) {
 	}
 	benchcmp.Compare(b,
 		func(b *testing.B) { roundTrip(b, bare.Do) },
-		func(b *testing.B) { roundTrip(b, func(req *http.Request) (*http.Response, error) { return u.Do(ctx, req) }) },
+		func(b *testing.B) {
+			roundTrip(b, func(req *http.Request) (*http.Response, error) { return u.Do(ctx, req) })
+		},
 		1.2)
 }
