@@ -287,5 +287,18 @@ func TestSharedTierDown(t *testing.T) {
 		if st := c.Stats(); st.SharedErrors == 0 {
 			t.Fatalf("stats %+v", st)
 		}
+
+		// A copy confirmed within local_ttl is served stale when both Redis and the upstream fail.
+		c2, cs2 := newMemoryCache(t, func(o *Options) { o.LocalTTL = 3 * time.Hour })
+		l.set(Value{Data: []byte("v1")}, nil)
+		if _, err := c2.Get(ctx, keyX, l.load); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Hour + time.Second)
+		cs2.setDown(fmt.Errorf("redis: connection refused"))
+		l.set(Value{}, errUpstreamDown)
+		if r, err := c2.Get(ctx, keyX, l.load); err != nil || r.State != contracts.CacheStale || string(r.Data) != "v1" {
+			t.Fatalf("stale from the local copy: %+v %v", r, err)
+		}
 	})
 }
