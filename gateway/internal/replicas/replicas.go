@@ -5,16 +5,11 @@ package replicas
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
 
@@ -33,33 +28,16 @@ type Pair struct {
 // never skips, when no Redis answers: what replicas share must be tested on what they share.
 func Redis(t testing.TB) Pair {
 	t.Helper()
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379"
-	}
-	u, err := url.Parse(raw)
+	url := redistest.SharedURLDB(t, DB)
+	opt, err := redis.ParseURL(url)
 	if err != nil {
-		t.Fatalf("REDIS_URL is not a URL: %v", err)
+		t.Fatal(err)
 	}
-	u.Path = "/" + strconv.Itoa(DB)
-	opt, err := redis.ParseURL(u.String())
-	if err != nil {
-		t.Fatalf("REDIS_URL: %v", err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	p := Pair{Prefix: "wgwrt:" + hex.EncodeToString(b[:]) + ":", Raw: redis.NewClient(opt)}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := p.Raw.Ping(ctx).Err(); err != nil {
-		t.Fatalf("no Redis answers at %s (%v): these tests need a real Redis; start redis-server or set REDIS_URL", u.Redacted(), err)
-	}
+	p := Pair{Prefix: redistest.Prefix(), Raw: redis.NewClient(opt)}
 	p.A = redisstore.NewFromClient(redis.NewClient(opt), p.Prefix)
 	p.B = redisstore.NewFromClient(redis.NewClient(opt), p.Prefix)
+	redistest.DeleteKeys(t, url, p.Prefix)
 	t.Cleanup(func() {
-		if keys := p.Keys(t); len(keys) > 0 {
-			p.Raw.Del(context.Background(), keys...)
-		}
 		_ = p.A.Close()
 		_ = p.B.Close()
 		_ = p.Raw.Close()
