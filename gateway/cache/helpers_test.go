@@ -108,7 +108,6 @@ func (l *loader) load(context.Context) (Value, error) {
 var (
 	errUpstreamDown = classified{adapter.Retryable, "inps: HTTP 503"}
 	errOurRequest   = classified{adapter.Permanent, "inps: RICHIESTA_INVALIDA"}
-	errNotFound     = classified{adapter.Business, "anpr: EN122 not found"}
 )
 
 type classified struct {

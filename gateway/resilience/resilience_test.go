@@ -95,8 +95,8 @@ func TestExponentialBackoff(t *testing.T) {
 // The budget holds Burst retries, earns Ratio per call, and never exceeds Burst.
 func TestRetryBudget(t *testing.T) {
 	b := NewRetryBudget(0.25, 2)
-	if !b.Withdraw() || !b.Withdraw() || b.Withdraw() {
-		t.Fatal("a fresh budget holds exactly its burst")
+	if got := []bool{b.Withdraw(), b.Withdraw(), b.Withdraw()}; !got[0] || !got[1] || got[2] {
+		t.Fatalf("withdrawals %v: a fresh budget holds exactly its burst", got)
 	}
 	for range 3 {
 		b.Deposit()
