@@ -88,8 +88,8 @@ type App struct {
 	store     store.Store
 	upstreams *upstream.Runtime
 	cache     *cache.Cache
-	closers []closer
-	closed  bool
+	closers   []closer
+	closed    bool
 }
 
 type closer struct {

@@ -17,7 +17,7 @@ func BenchmarkLocalHit(b *testing.B) {
 	keys := make([]Key, 1024)
 	plain := make(map[Key][]byte, len(keys))
 	for i := range keys {
-		keys[i] = Key{Kind: "test.kind", Subject: fmt.Sprintf("RSSMRA80A01H%04d", i)}
+		keys[i] = Key{Kind: "test_kind", Subject: fmt.Sprintf("RSSMRA80A01H%04d", i)}
 		plain[keys[i]] = payload
 		if _, err := c.Get(context.Background(), keys[i], func(context.Context) (Value, error) { return Value{Data: payload}, nil }); err != nil {
 			b.Fatal(err)

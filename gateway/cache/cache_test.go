@@ -11,7 +11,7 @@ import (
 	"github.com/welfaregov/gateway/contracts"
 )
 
-var keyX = Key{Kind: "test.kind", Subject: "RSSMRA80A01H501U", Variant: "2025-02-12"}
+var keyX = Key{Kind: "test_kind", Subject: "RSSMRA80A01H501U", Variant: "2025-02-12"}
 
 // A hit in the in-process tier touches neither the shared store nor the upstream.
 func TestLocalHitNeedsNoNetwork(t *testing.T) {
@@ -174,7 +174,7 @@ func TestStaleOnlyForUpstreamFailures(t *testing.T) {
 		}
 
 		// An answer valid until a date is neither fresh nor stale past it.
-		keyY := Key{Kind: "test.kind", Subject: "VRDLGU70B02L378X"}
+		keyY := Key{Kind: "test_kind", Subject: "VRDLGU70B02L378X"}
 		l.set(Value{Data: []byte("isee"), NotAfter: time.Now().Add(30 * time.Minute)}, nil)
 		_, _ = c.Get(ctx, keyY, l.load)
 		time.Sleep(29 * time.Minute)
@@ -209,7 +209,7 @@ func TestNegativeCaching(t *testing.T) {
 			t.Fatalf("a negative answer must not be served stale: %v", err)
 		}
 		// With negative caching off, the answer is returned but not kept.
-		c2, _ := newMemoryCache(t, func(o *Options) { o.Kinds = []Kind{{Name: "test.kind", TTL: time.Hour}} })
+		c2, _ := newMemoryCache(t, func(o *Options) { o.Kinds = []Kind{{Name: "test_kind", TTL: time.Hour}} })
 		l.set(Value{Data: []byte("EN122"), Negative: true}, nil)
 		before := l.calls.Load()
 		for range 2 {
@@ -230,13 +230,13 @@ func TestLocalTierBoundedInBytes(t *testing.T) {
 	c, _ := newMemoryCache(t, func(o *Options) { o.LocalMaxBytes = bound })
 	ctx := context.Background()
 	payload := make([]byte, 1000)
-	hot := Key{Kind: "test.kind", Subject: "HOTSUBJECT000000"}
+	hot := Key{Kind: "test_kind", Subject: "HOTSUBJECT000000"}
 	load := func(context.Context) (Value, error) { return Value{Data: payload}, nil }
 	if _, err := c.Get(ctx, hot, load); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20000 {
-		k := Key{Kind: "test.kind", Subject: fmt.Sprintf("SUBJ%012d", i)}
+		k := Key{Kind: "test_kind", Subject: fmt.Sprintf("SUBJ%012d", i)}
 		if _, err := c.Get(ctx, k, load); err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +254,7 @@ func TestLocalTierBoundedInBytes(t *testing.T) {
 		t.Fatalf("stats %+v: the flood should have filled the tier and evicted most subjects", st)
 	}
 	// An entry larger than a shard is served but not kept in process.
-	big := Key{Kind: "test.kind", Subject: "BIGSUBJECT000000"}
+	big := Key{Kind: "test_kind", Subject: "BIGSUBJECT000000"}
 	huge := func(context.Context) (Value, error) { return Value{Data: make([]byte, bound)}, nil }
 	if _, err := c.Get(ctx, big, huge); err != nil {
 		t.Fatal(err)

@@ -29,9 +29,9 @@ type Config struct {
 	LocalTTL config.Duration `yaml:"local_ttl"`
 	// LoadTimeout bounds one upstream lookup made for the callers waiting on it [60s]. 1s..10m.
 	LoadTimeout config.Duration `yaml:"load_timeout"`
-	// Kinds change the policy of the built-in kinds (isee.attestazione, isee.indicatore,
-	// anpr.idanpr, anpr.residenza, anpr.famiglia, anpr.generalita, anpr.cittadinanza,
-	// anpr.esistenza, icef.indicatore) or add kinds; unset fields keep the built-in values.
+	// Kinds change the policy of the built-in kinds (isee_attestazione, isee_indicatore,
+	// anpr_idanpr, anpr_residenza, anpr_famiglia, anpr_generalita, anpr_cittadinanza,
+	// anpr_esistenza, icef_indicatore) or add kinds; unset fields keep the built-in values.
 	Kinds map[string]KindConfig `yaml:"kinds"`
 }
 
@@ -65,7 +65,7 @@ func (c *Config) Check(ck config.Checker, sharedStore bool) {
 	for _, name := range slices.Sorted(maps.Keys(c.Kinds)) {
 		k, kck := c.Kinds[name], ck.At("kinds").At(name)
 		if !kindName.MatchString(name) {
-			kck.Errorf("", "kind name %q: use 1-64 lower-case letters, digits, '_', '.' and '-'", name)
+			kck.Errorf("", "kind name %q: use 1-64 lower-case letters, digits and '_' (names are also environment variable segments)", name)
 		}
 		if _, known := builtin[name]; !known && k.TTL == 0 {
 			kck.Errorf("ttl", "required for a kind that is not built in")

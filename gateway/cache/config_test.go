@@ -25,8 +25,8 @@ func TestConfigCheck(t *testing.T) {
 		"ok/memory-no-key":  {cfg: Config{}},
 		"ok/redis-with-key": {cfg: Config{Key: config.Secret{File: good}}, shared: true},
 		"ok/tuned": {cfg: Config{LocalMaxSize: 128 << 20, LocalTTL: config.Duration(5 * time.Second), Kinds: map[string]KindConfig{
-			"anpr.famiglia": {TTL: config.Duration(30 * time.Minute), StaleFor: d(0)},
-			"regione.x":     {TTL: config.Duration(time.Hour), NegativeTTL: d(time.Minute)},
+			"anpr_famiglia": {TTL: config.Duration(30 * time.Minute), StaleFor: d(0)},
+			"regione_x":     {TTL: config.Duration(time.Hour), NegativeTTL: d(time.Minute)},
 		}}},
 		"fail/redis-without-key": {cfg: Config{}, shared: true, want: []string{"key"}},
 		"fail/short-key":         {cfg: Config{Key: config.Secret{File: short}}, want: []string{"key"}},
@@ -34,9 +34,9 @@ func TestConfigCheck(t *testing.T) {
 			want: []string{"load_timeout", "local_max_size", "local_ttl"}},
 		"fail/kinds": {cfg: Config{Kinds: map[string]KindConfig{
 			"Bad Name":      {TTL: config.Duration(time.Hour)},
-			"new.kind":      {},
-			"anpr.famiglia": {StaleFor: d(-time.Second), NegativeTTL: d(48 * time.Hour)},
-		}}, want: []string{"kinds.Bad Name", "kinds.anpr.famiglia.negative_ttl", "kinds.anpr.famiglia.stale_for", "kinds.new.kind.ttl"}},
+			"new_kind":      {},
+			"anpr_famiglia": {StaleFor: d(-time.Second), NegativeTTL: d(48 * time.Hour)},
+		}}, want: []string{"kinds.Bad Name", "kinds.anpr_famiglia.negative_ttl", "kinds.anpr_famiglia.stale_for", "kinds.new_kind.ttl"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ck := config.NewChecker()
@@ -58,8 +58,8 @@ func TestConfigCheck(t *testing.T) {
 func TestConfigKinds(t *testing.T) {
 	zero := config.Duration(0)
 	c := Config{Kinds: map[string]KindConfig{
-		"anpr.famiglia": {TTL: config.Duration(30 * time.Minute), StaleFor: &zero},
-		"regione.x":     {TTL: config.Duration(time.Hour)},
+		"anpr_famiglia": {TTL: config.Duration(30 * time.Minute), StaleFor: &zero},
+		"regione_x":     {TTL: config.Duration(time.Hour)},
 	}}
 	o, err := c.Options(nil, nil)
 	if err != nil || len(o.Key) != MinKeySize {
@@ -69,13 +69,13 @@ func TestConfigKinds(t *testing.T) {
 	for _, k := range o.Kinds {
 		byName[k.Name] = k
 	}
-	if k := byName["anpr.famiglia"]; k.TTL != 30*time.Minute || k.StaleFor != 0 || k.NegativeTTL != 10*time.Minute {
-		t.Fatalf("anpr.famiglia %+v", k)
+	if k := byName["anpr_famiglia"]; k.TTL != 30*time.Minute || k.StaleFor != 0 || k.NegativeTTL != 10*time.Minute {
+		t.Fatalf("anpr_famiglia %+v", k)
 	}
-	if k := byName["regione.x"]; k.TTL != time.Hour || k.StaleFor != 0 {
-		t.Fatalf("regione.x %+v", k)
+	if k := byName["regione_x"]; k.TTL != time.Hour || k.StaleFor != 0 {
+		t.Fatalf("regione_x %+v", k)
 	}
-	if k := byName["isee.attestazione"]; k.TTL != 24*time.Hour {
+	if k := byName["isee_attestazione"]; k.TTL != 24*time.Hour {
 		t.Fatalf("built-in kinds must stay: %+v", k)
 	}
 }

@@ -17,7 +17,7 @@ import (
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // A kind with short, round policies for the clock tests.
-var testKind = Kind{Name: "test.kind", TTL: time.Hour, StaleFor: 2 * time.Hour, NegativeTTL: 10 * time.Minute}
+var testKind = Kind{Name: "test_kind", TTL: time.Hour, StaleFor: 2 * time.Hour, NegativeTTL: 10 * time.Minute}
 
 // countingStore counts the shared-tier operations and can be switched off (a Redis outage).
 type countingStore struct {

@@ -42,7 +42,7 @@ func TestStaleIfErrorThroughTheRuntime(t *testing.T) {
 	defer srv.Close()
 
 	pair := replicas.Redis(t)
-	kind := cache.Kind{Name: "anpr.famiglia", TTL: 200 * time.Millisecond, StaleFor: time.Hour, NegativeTTL: time.Minute}
+	kind := cache.Kind{Name: "anpr_famiglia", TTL: 200 * time.Millisecond, StaleFor: time.Hour, NegativeTTL: time.Minute}
 	newReplica := func(st store.Store) (*cache.Cache, *upstream.Upstream, *upstream.Runtime) {
 		rt, err := upstream.New(upstream.Config{"anpr": {BaseURL: srv.URL + "/anpr/", Auth: upstream.AuthNone,
 			Breaker: resilience.BreakerConfig{ConsecutiveFailures: 2}, Retry: resilience.RetryConfig{MaxAttempts: 1}}},
@@ -80,7 +80,7 @@ func TestStaleIfErrorThroughTheRuntime(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	key := cache.Key{Kind: "anpr.famiglia", Subject: "RSSMRA80A01H501U"}
+	key := cache.Key{Kind: "anpr_famiglia", Subject: "RSSMRA80A01H501U"}
 	r, err := ca.Get(ctx, key, load(ua, ""))
 	if err != nil || r.State != contracts.CacheMiss || string(r.Data) != `{"componenti":3}` {
 		t.Fatalf("replica A: %+v %v", r, err)
@@ -114,7 +114,7 @@ func TestStaleIfErrorThroughTheRuntime(t *testing.T) {
 	if err := faults.Clear("anpr.C021"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = ca.Get(ctx, cache.Key{Kind: "anpr.famiglia", Subject: "RSSMRA80A01H501U", Variant: "bad"}, load(ua, "?bad=1"))
+	_, err = ca.Get(ctx, cache.Key{Kind: "anpr_famiglia", Subject: "RSSMRA80A01H501U", Variant: "bad"}, load(ua, "?bad=1"))
 	var se *adapter.StatusError
 	if !errors.As(err, &se) || se.Status != 400 {
 		t.Fatalf("bad request: %v", err)

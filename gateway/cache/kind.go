@@ -8,7 +8,7 @@ import (
 
 // Kind is a kind of cached answer and its policy.
 type Kind struct {
-	// Name identifies the kind ("isee.attestazione"): a key segment and a metric label.
+	// Name identifies the kind ("isee_attestazione"): a key segment and a metric label.
 	Name string
 	// TTL is how long an answer is fresh (and, for answers with their own validity, the most it
 	// is fresh: an ISEE is fresh until its DataValidita or TTL, whichever is sooner).
@@ -20,12 +20,12 @@ type Kind struct {
 	NegativeTTL time.Duration
 }
 
-var kindName = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
+var kindName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 func (k Kind) validate() error {
 	switch {
 	case !kindName.MatchString(k.Name):
-		return fmt.Errorf("cache: kind name %q: use 1-64 lower-case letters, digits, '_', '.' and '-'", k.Name)
+		return fmt.Errorf("cache: kind name %q: use 1-64 lower-case letters, digits and '_' (names are also environment variable segments)", k.Name)
 	case k.TTL <= 0 || k.StaleFor < 0 || k.NegativeTTL < 0:
 		return fmt.Errorf("cache: kind %s: ttl must be positive, stale_for and negative_ttl not negative", k.Name)
 	}
@@ -73,13 +73,13 @@ func minTime(a, b time.Time) time.Time {
 // Negative answers (not found, no valid ISEE) are cached briefly, so a caller retrying at once
 // does not spend quota, while a newly filed DSU shows up within minutes.
 var DefaultKinds = []Kind{
-	{Name: "isee.attestazione", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 15 * time.Minute},
-	{Name: "isee.indicatore", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 15 * time.Minute},
-	{Name: "anpr.idanpr", TTL: 30 * 24 * time.Hour, StaleFor: 30 * 24 * time.Hour, NegativeTTL: time.Hour},
-	{Name: "anpr.residenza", TTL: time.Hour, StaleFor: 24 * time.Hour, NegativeTTL: 10 * time.Minute},
-	{Name: "anpr.famiglia", TTL: time.Hour, StaleFor: 24 * time.Hour, NegativeTTL: 10 * time.Minute},
-	{Name: "anpr.generalita", TTL: 6 * time.Hour, StaleFor: 24 * time.Hour, NegativeTTL: 10 * time.Minute},
-	{Name: "anpr.cittadinanza", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 10 * time.Minute},
-	{Name: "anpr.esistenza", TTL: time.Hour, StaleFor: 6 * time.Hour, NegativeTTL: 10 * time.Minute},
-	{Name: "icef.indicatore", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 15 * time.Minute},
+	{Name: "isee_attestazione", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 15 * time.Minute},
+	{Name: "isee_indicatore", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 15 * time.Minute},
+	{Name: "anpr_idanpr", TTL: 30 * 24 * time.Hour, StaleFor: 30 * 24 * time.Hour, NegativeTTL: time.Hour},
+	{Name: "anpr_residenza", TTL: time.Hour, StaleFor: 24 * time.Hour, NegativeTTL: 10 * time.Minute},
+	{Name: "anpr_famiglia", TTL: time.Hour, StaleFor: 24 * time.Hour, NegativeTTL: 10 * time.Minute},
+	{Name: "anpr_generalita", TTL: 6 * time.Hour, StaleFor: 24 * time.Hour, NegativeTTL: 10 * time.Minute},
+	{Name: "anpr_cittadinanza", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 10 * time.Minute},
+	{Name: "anpr_esistenza", TTL: time.Hour, StaleFor: 6 * time.Hour, NegativeTTL: 10 * time.Minute},
+	{Name: "icef_indicatore", TTL: 24 * time.Hour, StaleFor: 72 * time.Hour, NegativeTTL: 15 * time.Minute},
 }

@@ -39,10 +39,10 @@ func TestSharedTierPrivacy(t *testing.T) {
 	payload := []byte(`{"codiceFiscale":"` + cfA + `","isee":"12254.90"}`)
 	load := func(context.Context) (Value, error) { return Value{Data: payload}, nil }
 	for _, k := range []Key{
-		{Kind: "isee.attestazione", Subject: cfA, Variant: "2025-02-12"},
-		{Kind: "isee.indicatore", Subject: cfA, Variant: "Ordinario"},
-		{Kind: "anpr.residenza", Subject: cfA},
-		{Kind: "anpr.residenza", Subject: cfB},
+		{Kind: "isee_attestazione", Subject: cfA, Variant: "2025-02-12"},
+		{Kind: "isee_indicatore", Subject: cfA, Variant: "Ordinario"},
+		{Kind: "anpr_residenza", Subject: cfA},
+		{Kind: "anpr_residenza", Subject: cfB},
 	} {
 		if _, err := c.Get(ctx, k, load); err != nil {
 			t.Fatal(err)
@@ -87,20 +87,20 @@ func TestSharedTierPrivacy(t *testing.T) {
 	if len(values) != 4 {
 		t.Fatalf("%d values, want 4", len(values))
 	}
-	sk := c.seal.storageKey(Key{Kind: "anpr.residenza", Subject: cfA})
+	sk := c.seal.storageKey(Key{Kind: "anpr_residenza", Subject: cfA})
 	e := entry{data: payload, fetchedAt: time.UnixMilli(1), freshUntil: time.UnixMilli(2), expiresAt: time.UnixMilli(3)}
 	if bytes.Equal(c.seal.seal(sk, e), c.seal.seal(sk, e)) {
 		t.Fatal("sealing the same entry twice must give different ciphertexts (a fresh nonce each)")
 	}
 
 	// A value moved under another key (a swap attack) does not decrypt: the lookup misses.
-	ka := c.seal.storageKey(Key{Kind: "anpr.residenza", Subject: cfA})
-	kb := c.seal.storageKey(Key{Kind: "anpr.residenza", Subject: cfB})
+	ka := c.seal.storageKey(Key{Kind: "anpr_residenza", Subject: cfA})
+	kb := c.seal.storageKey(Key{Kind: "anpr_residenza", Subject: cfB})
 	va, _ := pair.Raw.Get(ctx, pair.Prefix+ka).Bytes()
 	pair.Raw.Set(ctx, pair.Prefix+kb, va, time.Hour)
 	other := newReplicaCache(t, pair.B, 0)
 	calls := 0
-	if _, err := other.Get(ctx, Key{Kind: "anpr.residenza", Subject: cfB}, func(context.Context) (Value, error) {
+	if _, err := other.Get(ctx, Key{Kind: "anpr_residenza", Subject: cfB}, func(context.Context) (Value, error) {
 		calls++
 		return Value{Data: []byte("fresh")}, nil
 	}); err != nil || calls != 1 {
@@ -132,11 +132,11 @@ func TestPurgeAcrossReplicas(t *testing.T) {
 		}
 	}
 	keysA := []Key{
-		{Kind: "isee.attestazione", Subject: cfA, Variant: "2025-02-12"},
-		{Kind: "isee.attestazione", Subject: cfA, Variant: "2025-03-01"},
-		{Kind: "anpr.famiglia", Subject: cfA},
+		{Kind: "isee_attestazione", Subject: cfA, Variant: "2025-02-12"},
+		{Kind: "isee_attestazione", Subject: cfA, Variant: "2025-03-01"},
+		{Kind: "anpr_famiglia", Subject: cfA},
 	}
-	keyB := Key{Kind: "anpr.famiglia", Subject: cfB}
+	keyB := Key{Kind: "anpr_famiglia", Subject: cfB}
 	for _, k := range append(keysA, keyB) {
 		if _, err := a.Get(ctx, k, load(k)); err != nil {
 			t.Fatal(err)

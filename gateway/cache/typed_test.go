@@ -23,7 +23,7 @@ func (anprNotFound) Code() string                 { return "EN122" }
 func TestTyped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := newMemoryCache(t, func(o *Options) { o.Kinds = DefaultKinds })
-		isee, err := NewTyped(c, "isee.attestazione", func(a contracts.AttestazioneISEE) time.Time { return ValidUntil(a.DataValidita) })
+		isee, err := NewTyped(c, "isee_attestazione", func(a contracts.AttestazioneISEE) time.Time { return ValidUntil(a.DataValidita) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func TestTyped(t *testing.T) {
 			t.Fatalf("after DataValidita: %+v, loads %d", r, loads)
 		}
 
-		fam, err := NewTyped[contracts.NucleoFamiliare](c, "anpr.famiglia", nil)
+		fam, err := NewTyped[contracts.NucleoFamiliare](c, "anpr_famiglia", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -92,8 +92,8 @@ type OperationConfig struct {
 }
 
 var (
-	upstreamName  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	operationName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	upstreamName  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	operationName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_]{0,63}$`)
 )
 
 // Check records every problem of every upstream with its field path.
@@ -102,7 +102,7 @@ func (c Config) Check(ck config.Checker) {
 		u := c[name]
 		uck := ck.At(name)
 		if !upstreamName.MatchString(name) {
-			uck.Errorf("", "upstream name %q: use 1-32 lower-case letters, digits and '-', starting with a letter", name)
+			uck.Errorf("", "upstream name %q: use 1-32 lower-case letters, digits and '_', starting with a letter (names are also environment variable segments)", name)
 		}
 		if u == nil {
 			uck.Errorf("", "empty: give at least base_url")
@@ -143,7 +143,7 @@ func (u *UpstreamConfig) Check(ck config.Checker) {
 		o := u.Operations[op]
 		ock := ck.At("operations").At(op)
 		if !operationName.MatchString(op) {
-			ock.Errorf("", "operation name %q: use 1-64 letters, digits, '_', '.' and '-'", op)
+			ock.Errorf("", "operation name %q: use 1-64 letters, digits and '_'", op)
 		}
 		config.CheckDuration(ock, "timeout", o.Timeout, time.Millisecond, maxTimeout)
 		if o.Timeout != 0 && o.Timeout.D() > u.callTimeout() {

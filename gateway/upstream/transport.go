@@ -111,7 +111,7 @@ func (u *Upstream) Do(ctx context.Context, req *http.Request) (*http.Response, e
 	name := u.operationName(op)
 	if op.Name != "" && !operationName.MatchString(op.Name) {
 		return nil, &resilience.Error{Reason: resilience.ReasonRequest, Operation: u.name,
-			Detail: "the adapter named its operation with characters outside letters, digits, '_', '.' and '-'"}
+			Detail: "the adapter named its operation with characters other than letters, digits and '_'"}
 	}
 	if err := u.checkURL(req.URL); err != nil {
 		return nil, &resilience.Error{Reason: resilience.ReasonRequest, Operation: name, Detail: err.Error()}
