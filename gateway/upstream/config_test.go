@@ -91,3 +91,36 @@ func TestNewRefusesPDNDWithoutAuthorizer(t *testing.T) {
 		t.Fatal("a store is required")
 	}
 }
+
+// The section decodes from YAML strictly, and every key, operations included, can be overridden
+// from the environment (map keys match whatever their case).
+func TestConfigFromYAMLAndEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gateway.yaml")
+	_ = os.WriteFile(path, []byte(`
+upstreams:
+  anpr:
+    base_url: https://modipa.anpr.interno.it/govway/rest/in/MinInternoPortaANPR-PDND/
+    breaker: {consecutive_failures: 3, open_timeout: 45s}
+    operations:
+      C030: {daily_quota: 5000}
+`), 0o600)
+	var dst struct {
+		Upstreams Config `yaml:"upstreams"`
+	}
+	ck := config.NewChecker()
+	config.Load(ck, path, []string{"WGW_UPSTREAMS__ANPR__OPERATIONS__C030__DAILY_QUOTA=4000", "WGW_UPSTREAMS__ANPR__MAX_WAIT=250ms"}, &dst)
+	dst.Upstreams.Check(ck)
+	if err := ck.Err(); err != nil {
+		t.Fatal(err)
+	}
+	a := dst.Upstreams["anpr"]
+	if a.Operations["C030"].DailyQuota != 4000 || a.MaxWait.D() != 250*time.Millisecond ||
+		a.Breaker.ConsecutiveFailures != 3 || a.Breaker.OpenTimeout.D() != 45*time.Second {
+		t.Fatalf("%+v", a)
+	}
+	ck = config.NewChecker()
+	config.Load(ck, path, []string{"WGW_UPSTREAMS__ANPR__BREAKER__CONSECUTIVE_FAILRES=1"}, &dst)
+	if err := ck.Err(); err == nil || !strings.Contains(err.Error(), "consecutive_failures") {
+		t.Fatalf("a mistyped override must be named with a suggestion: %v", err)
+	}
+}
