@@ -166,12 +166,8 @@ func (q *Quotas) Wait(ctx context.Context, budget string) error {
 		if !errors.As(err, &re) || re.Reason != resilience.ReasonQuotaExhausted || re.Cause != nil {
 			return err
 		}
-		t := time.NewTimer(re.RetryAfter + rand.N(maxSpread))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w: waiting for quota %s: %w", resilience.ErrCallerGone, budget, ctx.Err())
-		case <-t.C:
+		if err := resilience.Sleep(ctx, re.RetryAfter+rand.N(maxSpread)); err != nil {
+			return fmt.Errorf("%w: waiting for quota %s: %w", resilience.ErrCallerGone, budget, err)
 		}
 	}
 }

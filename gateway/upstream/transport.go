@@ -215,7 +215,7 @@ func (c *call) run() (*http.Response, error) {
 			return o.result()
 		}
 		c.u.log.Info("upstream retry", "operation", c.name, "attempt", n, "failure", resilience.Summary(o.err), "wait", d.Wait.String())
-		if err := sleep(c.callCtx, d.Wait); err != nil {
+		if err := resilience.Sleep(c.callCtx, d.Wait); err != nil {
 			if errors.Is(c.ctx.Err(), context.Canceled) {
 				return nil, fmt.Errorf("%w: waiting to retry %s: %w", resilience.ErrCallerGone, c.name, err)
 			}
@@ -321,19 +321,4 @@ func (c *call) send(req *http.Request, attemptCtx context.Context) outcome {
 		check = adapter.CheckStatus
 	}
 	return outcome{resp: resp, err: check(resp.StatusCode, resp.Header, b)}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
