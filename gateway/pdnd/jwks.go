@@ -139,6 +139,15 @@ func (j *JWKS) Close() error {
 // Ready reports whether a key set has been fetched (for health checks).
 func (j *JWKS) Ready() bool { return j.res.Resource() != nil }
 
+// WaitReady blocks until the first fetch succeeded or ctx ends. A start-up that wants to fail fast
+// when PDND is unreachable calls it with a timeout.
+func (j *JWKS) WaitReady(ctx context.Context) error {
+	if err := j.res.Ready(ctx); err != nil {
+		return &UnavailableError{Source: "PDND JWKS " + j.url, Err: err}
+	}
+	return nil
+}
+
 // Key returns the key with kid. See KeySet for the errors. Two keys with the same kid are refused
 // (the set is ambiguous; PDND never publishes one).
 func (j *JWKS) Key(ctx context.Context, kid string) (crypto.PublicKey, error) {
