@@ -30,6 +30,7 @@ type signingKey struct {
 	kid     string
 	jkt     string
 	chain   *cert.Chain
+	x5c     []string
 	x5t     string
 	jwk     jwk.Key
 }
@@ -65,10 +66,13 @@ func WithCertificates(chain []*x509.Certificate) Option {
 			return errors.New("jose: the leaf certificate lacks the digitalSignature key usage")
 		}
 		var c cert.Chain
+		k.x5c = nil
 		for _, crt := range chain {
-			if err := c.AddString(base64.StdEncoding.EncodeToString(crt.Raw)); err != nil {
+			b64 := base64.StdEncoding.EncodeToString(crt.Raw)
+			if err := c.AddString(b64); err != nil {
 				return fmt.Errorf("jose: x5c: %w", err)
 			}
+			k.x5c = append(k.x5c, b64)
 		}
 		sum := sha256.Sum256(leaf.Raw)
 		k.chain, k.x5t = &c, base64.RawURLEncoding.EncodeToString(sum[:])
@@ -128,8 +132,9 @@ func (s *Signer) Alg() string { return s.cur.Load().algName }
 // Public is the public key.
 func (s *Signer) Public() crypto.PublicKey { return s.cur.Load().key.Public() }
 
-// HasCertificates reports whether an x5c chain is configured.
-func (s *Signer) HasCertificates() bool { return s.cur.Load().chain != nil }
+// X5C is the x5c header value (standard base64 of each DER certificate, leaf first); nil without
+// a certificate chain.
+func (s *Signer) X5C() []string { return s.cur.Load().x5c }
 
 // SignHeader says what goes in the JOSE header besides alg.
 type SignHeader struct {

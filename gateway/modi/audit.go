@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -263,6 +262,3 @@ func (s *AuditSigner) SignEvidence(purposeID, audience string, claims map[string
 }
 
 var _ pdnd.EvidenceSigner = (*AuditSigner)(nil)
-
-// errNoCaller guards against an audit check without a caller identity (a programming error).
-var errNoCaller = errors.New("modi: audit check without caller identity")

@@ -137,6 +137,9 @@ func (r *trustRoots) verify(kind secerr.Kind, t *jose.Token, now time.Time) (sig
 		}
 		return signingKey{}, secerr.New(kind, secerr.X5CMissing, "the %s has no x5c certificate chain; %s", kind.TokenName(), why)
 	}
+	if r == nil {
+		return signingKey{}, secerr.New(kind, secerr.ChainUntrusted, "no X.509 trust store is configured, so the x5c of the %s cannot be trusted", kind.TokenName())
+	}
 	if len(h.X5C) > maxChain {
 		return signingKey{}, secerr.New(kind, secerr.ChainUntrusted, "the %s x5c has %d certificates; at most %d are accepted", kind.TokenName(), len(h.X5C), maxChain)
 	}
@@ -177,9 +180,6 @@ func (r *trustRoots) verifyChain(kind secerr.Kind, x5c []string, now time.Time) 
 		inter.AddCert(c)
 	}
 	leaf := certs[0]
-	if r == nil || r.pool == nil {
-		return nil, secerr.New(kind, secerr.ChainUntrusted, "the e-service has no X.509 trust store, so the x5c of the %s cannot be trusted", kind.TokenName())
-	}
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: r.pool, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	if err != nil {
 		return nil, secerr.Wrap(kind, secerr.ChainUntrusted, err, "the x5c chain of the %s (leaf %s) does not verify against the e-service trust store: %s",
