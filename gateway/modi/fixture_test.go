@@ -181,7 +181,7 @@ func newEnvWithStore(t *testing.T, clock *sectest.Clock, st *sectest.MapStore, r
 	ids := modi.IDAuthPolicy{ProducerID: producerID, EServiceID: eserviceID, DescriptorID: descriptor}
 	for name, pol := range map[string]modi.Policy{
 		// The full PDND profile: voucher, INTEGRITY_REST_02, AUDIT_REST_02.
-		"pdnd": {Audience: audience, IDAuth: ids, Integrity: modi.IntegrityPolicy{Pattern: modi.IntegrityREST02}, Audit: modi.AuditPolicy{Pattern: modi.AuditREST02}},
+		"pdnd":       {Audience: audience, IDAuth: ids, Integrity: modi.IntegrityPolicy{Pattern: modi.IntegrityREST02}, Audit: modi.AuditPolicy{Pattern: modi.AuditREST02}},
 		"int02":      {Audience: audience, IDAuth: ids, Integrity: modi.IntegrityPolicy{Pattern: modi.IntegrityREST02}},
 		"int01":      {Audience: audience, IDAuth: ids, Integrity: modi.IntegrityPolicy{Pattern: modi.IntegrityREST01}},
 		"aud01pdnd":  {Audience: audience, IDAuth: ids, Audit: modi.AuditPolicy{Pattern: modi.AuditREST01}},

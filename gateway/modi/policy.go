@@ -288,7 +288,7 @@ func (p *Policy) Compile(name string, opts ...CompileOption) (*Profile, error) {
 	pr.voucher = pdnd.Expect{
 		Audience: p.Audience, ProducerID: ia.ProducerID, EServiceID: ia.EServiceID, DescriptorID: ia.DescriptorID,
 		RequireIDs: ia.RequireIDs, AllowedPurposes: ia.AllowedPurposes, AllowedConsumers: ia.AllowedConsumers,
-		DPoP: map[string]pdnd.DPoPMode{"": pdnd.DPoPAllowed, "allowed": pdnd.DPoPAllowed, "required": pdnd.DPoPRequiredMode, "refused": pdnd.DPoPRefused}[ia.DPoP],
+		DPoP:      map[string]pdnd.DPoPMode{"": pdnd.DPoPAllowed, "allowed": pdnd.DPoPAllowed, "required": pdnd.DPoPRequiredMode, "refused": pdnd.DPoPRefused}[ia.DPoP],
 		UniqueJTI: pr.idAuth02 && !pr.x509Auth, ReplayScope: name, Skew: skew,
 	}
 	in := &pr.integrity
