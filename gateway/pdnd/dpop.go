@@ -78,12 +78,12 @@ func NewDPoPVerifier(s store.Store, opts ...DPoPOption) *DPoPVerifier {
 func (d *DPoPVerifier) Verify(ctx context.Context, headers []string, method, requestURL string, voucher *Voucher) (*DPoPProof, error) {
 	const kind = secerr.DPoP
 	switch {
+	case voucher != nil && voucher.JKT == "":
+		return nil, secerr.New(kind, secerr.NotBound, "Authorization uses the DPoP scheme but the voucher has no cnf.jkt: it is a Bearer voucher, send it as Authorization: Bearer")
 	case len(headers) == 0:
 		return nil, secerr.New(kind, secerr.Missing, "Authorization uses the DPoP scheme but the request has no DPoP header")
 	case len(headers) > 1 || strings.Contains(headers[0], ","):
 		return nil, secerr.New(kind, secerr.Multiple, "the request has more than one DPoP proof; send exactly one (RFC 9449 §4.3)")
-	case voucher != nil && voucher.JKT == "":
-		return nil, secerr.New(kind, secerr.NotBound, "Authorization uses the DPoP scheme but the voucher has no cnf.jkt: it is a Bearer voucher, send it as Authorization: Bearer")
 	}
 	t, err := jose.ParseAs(kind, strings.TrimSpace(headers[0]))
 	if err != nil {
