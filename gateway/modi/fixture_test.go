@@ -240,7 +240,7 @@ func (e *env) verify(r *modi.Request, profile string) (*modi.Result, error) {
 
 // signAs signs claims with the signer of a trust: a PDND-registered key (kid) or an X.509 leaf
 // (x5c). mod may change the header.
-func signAs(t *testing.T, s *jose.Signer, x509Trust bool, claims map[string]any, mod func(*jose.SignHeader)) string {
+func signAs(t testing.TB, s *jose.Signer, x509Trust bool, claims map[string]any, mod func(*jose.SignHeader)) string {
 	t.Helper()
 	h := jose.SignHeader{Typ: "JWT", Kid: !x509Trust, X5C: x509Trust}
 	if mod != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/welfaregov/gateway/gateway/jose"
+	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/replay"
 	"github.com/welfaregov/gateway/gateway/secerr"
 )
@@ -54,7 +55,7 @@ func verifyIDAuth(ctx context.Context, c *idAuthCheck, authorization string, now
 	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return nil, secerr.New(kind, secerr.SchemeInvalid, "Authorization scheme %s is not Bearer followed by the ModI token", secerr.Quote(scheme))
+		return nil, secerr.New(kind, secerr.SchemeInvalid, "Authorization %s is not Bearer followed by the ModI token", pdnd.DescribeScheme(scheme))
 	}
 	t, key, err := verifyToken(ctx, kind, strings.TrimSpace(tok), TrustX509, nil, c.roots, now)
 	if err != nil {

@@ -204,7 +204,16 @@ func ParseAuthorization(header string) (Scheme, string, error) {
 		return DPoPScheme, token, nil
 	}
 	return 0, "", secerr.New(secerr.Voucher, secerr.SchemeInvalid,
-		"Authorization scheme %s is not Bearer or DPoP followed by the voucher", secerr.Quote(scheme))
+		"Authorization %s is not Bearer or DPoP followed by the voucher", DescribeScheme(scheme))
+}
+
+// DescribeScheme names what Authorization starts with, without echoing a token sent without a
+// scheme (a message must never carry a token or its signature).
+func DescribeScheme(scheme string) string {
+	if len(scheme) > 16 || strings.ContainsAny(scheme, ".=") {
+		return "does not start with a scheme: it"
+	}
+	return "scheme " + secerr.Quote(scheme)
 }
 
 // Verify checks a voucher presented with scheme against the environment and against e, in the
