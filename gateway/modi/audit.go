@@ -90,7 +90,7 @@ type auditCheck struct {
 
 // auditVerifier verifies tracking evidence and caches the verified ones.
 type auditVerifier struct {
-	cache *ttlcache.Cache[[32]byte, *cachedAudit]
+	cache *ttlcache.Cache[string, *cachedAudit]
 }
 
 // cachedAudit is a verified evidence and the caller it was first accepted from (so the replay
@@ -101,8 +101,8 @@ type cachedAudit struct {
 	caller []byte
 }
 
-// verify checks a tracking evidence (§7.6). Signature, key and claims decoding are cached by the
-// hash of the header value; the audience, purpose, required claims, voucher digest, times and the
+// verify checks a tracking evidence (§7.6). Signature, key and claims decoding are cached, keyed by
+// the header value; the audience, purpose, required claims, voucher digest, times and the
 // jti rule are checked on every call.
 func (v *auditVerifier) verify(ctx context.Context, c *auditCheck, values []string, now time.Time) (*Audit, error) {
 	const kind = secerr.Audit
@@ -110,11 +110,10 @@ func (v *auditVerifier) verify(ctx context.Context, c *auditCheck, values []stri
 		return nil, secerr.New(kind, secerr.Malformed, "the request has %d %s headers; send one", len(values), TrackingEvidenceHeader)
 	}
 	raw := values[0]
-	hash := sha256.Sum256([]byte(raw))
-	ca, cached := v.cache.Get(hash)
+	ca, cached := v.cache.Get(raw)
 	if !cached {
 		var err error
-		if ca, err = v.verifyToken(ctx, c, raw, hash, now); err != nil {
+		if ca, err = v.verifyToken(ctx, c, raw, sha256.Sum256([]byte(raw)), now); err != nil {
 			return nil, err
 		}
 	}
@@ -153,7 +152,7 @@ func (v *auditVerifier) verify(ctx context.Context, c *auditCheck, values []stri
 			}
 		}
 		// Cache (again) with this caller: until exp plus the skew, for the time check above.
-		v.cache.Put(hash, &cachedAudit{audit: a, times: ca.times, caller: c.caller}, a.Expiry.Add(c.skew))
+		v.cache.Put(raw, &cachedAudit{audit: a, times: ca.times, caller: c.caller}, a.Expiry.Add(c.skew))
 	}
 	return a, nil
 }

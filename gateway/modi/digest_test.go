@@ -85,7 +85,7 @@ func TestParseSignedHeaders(t *testing.T) {
 		`["digest"]`:                          "entry 0 is a string, not an object",
 		`[[{"digest":"x"}]]`:                  "entry 0 is an array",
 		`[{"digest":"x"},{"DIGEST":"y"}]`:     "lists digest twice",
-		`[{"digest":"x"}] []`:                 "trailing data",
+		`[{"digest":"x"}] []`:                 "not valid JSON",
 		`[{"digest":"x"}`:                     "not valid JSON",
 		`null`:                                "is absent",
 		`[{"digest":{"v":"x"}}]`:              "has an object as value",

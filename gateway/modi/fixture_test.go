@@ -76,7 +76,7 @@ type env struct {
 
 var validity = certs.WithValidity(sectest.Epoch.Add(-time.Hour), sectest.Epoch.Add(30*24*time.Hour))
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	clock := sectest.NewClock(sectest.Epoch)
 	st := sectest.NewMapStore(clock.Now)
@@ -84,7 +84,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvWithStore builds the env with the replay store the provider uses (pdndtest keeps its own).
-func newEnvWithStore(t *testing.T, clock *sectest.Clock, st *sectest.MapStore, replayStore store.Store) *env {
+func newEnvWithStore(t testing.TB, clock *sectest.Clock, st *sectest.MapStore, replayStore store.Store) *env {
 	t.Helper()
 	srv, err := pdndtest.New(sectest.NewMapStore(clock.Now))
 	if err != nil {
@@ -221,7 +221,7 @@ func (e *netError) Error() string { return e.s }
 
 // call prepares a POST through the consumer side: a voucher from the test PDND, and the ModI
 // headers asked for.
-func (e *env) call(t *testing.T, integrity, audit bool) *modi.Request {
+func (e *env) call(t testing.TB, integrity, audit bool) *modi.Request {
 	t.Helper()
 	c := &modi.Call{Method: "POST", URL: callURL, Header: http.Header{"Content-Type": {contentType}}, Body: body,
 		PurposeID: purposeID, Audience: audience, Integrity: integrity}

@@ -65,7 +65,7 @@ func NewInbound(vouchers *pdnd.VoucherVerifier, dpop *pdnd.DPoPVerifier, consume
 	for _, o := range opts {
 		o(in)
 	}
-	in.audits = &auditVerifier{cache: ttlcache.New[[32]byte, *cachedAudit](0, in.nowFn)}
+	in.audits = &auditVerifier{cache: ttlcache.New[string, *cachedAudit](0, in.nowFn)}
 	return in
 }
 

@@ -36,7 +36,7 @@ const (
 	testAPIClient  = "77777777-7777-4777-8777-777777777777"
 )
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	clock := sectest.NewClock(sectest.Epoch)
 	st := sectest.NewMapStore(clock.Now)
@@ -87,7 +87,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) claims() map[string]any { return f.srv.VoucherClaims(f.purpose, f.clientID) }
 
 // sign signs voucher claims with the test PDND's key.
-func (f *fixture) sign(t *testing.T, claims map[string]any) string {
+func (f *fixture) sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
 	tok, err := f.srv.SignVoucher(claims)
 	if err != nil {

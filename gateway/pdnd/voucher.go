@@ -38,7 +38,7 @@ type Voucher struct {
 	// JKT is cnf.jkt, the RFC 7638 thumbprint of the DPoP key the voucher is bound to; empty for
 	// Bearer vouchers.
 	JKT string
-	// Hash is SHA-256 of the token as received: the cache key, and (base64url) the DPoP ath.
+	// Hash is SHA-256 of the token as received: base64url, it is the DPoP ath.
 	Hash [32]byte
 
 	times jose.TimeClaims
@@ -141,15 +141,15 @@ func (e *Expect) skew() time.Duration {
 
 // VoucherVerifier verifies vouchers of one PDND environment. Safe for concurrent use.
 //
-// A voucher whose signature, header and issuer have been verified is cached (by the SHA-256 of the
-// token, until its exp) so that the many calls a consumer makes with one voucher pay for one RSA
+// A voucher whose signature, header and issuer have been verified is cached (keyed by the token
+// itself: an exact match, and cheaper than hashing it on every call; until its exp) so that the many calls a consumer makes with one voucher pay for one RSA
 // verification. Everything that depends on the e-service or on the time (aud, ids, allow-lists,
 // exp/nbf/iat, jti uniqueness, DPoP binding) is checked on every call, so a voucher cached for one
 // e-service is never accepted by another because of the cache.
 type VoucherVerifier struct {
 	issuer string
 	keys   KeySet
-	cache  *ttlcache.Cache[[32]byte, *Voucher]
+	cache  *ttlcache.Cache[string, *Voucher]
 	replay replay.Guard
 	now    func() time.Time
 }
@@ -164,7 +164,7 @@ func WithClock(now func() time.Time) VerifierOption {
 
 // WithCacheSize bounds the verified-voucher cache (default 10000 entries).
 func WithCacheSize(n int) VerifierOption {
-	return func(v *VoucherVerifier) { v.cache = ttlcache.New[[32]byte, *Voucher](n, v.nowFn) }
+	return func(v *VoucherVerifier) { v.cache = ttlcache.New[string, *Voucher](n, v.nowFn) }
 }
 
 // WithReplayStore sets the store for ID_AUTH_REST_02 voucher jti records (needed only when some
@@ -181,7 +181,7 @@ func NewVoucherVerifier(issuer string, keys KeySet, opts ...VerifierOption) *Vou
 		o(v)
 	}
 	if v.cache == nil {
-		v.cache = ttlcache.New[[32]byte, *Voucher](0, v.nowFn)
+		v.cache = ttlcache.New[string, *Voucher](0, v.nowFn)
 	}
 	return v
 }
@@ -222,16 +222,15 @@ func DescribeScheme(scheme string) string {
 // (DPoPVerifier) before trusting it.
 func (v *VoucherVerifier) Verify(ctx context.Context, token string, scheme Scheme, e *Expect) (*Voucher, error) {
 	now := v.now()
-	hash := sha256.Sum256([]byte(token))
-	vc, ok := v.cache.Get(hash)
+	vc, ok := v.cache.Get(token)
 	if !ok {
 		var err error
-		if vc, err = v.verifyToken(ctx, token, hash); err != nil {
+		if vc, err = v.verifyToken(ctx, token, sha256.Sum256([]byte(token))); err != nil {
 			return nil, err
 		}
 		// Cached until exp plus the largest skew an e-service may use; the time check below runs
 		// on every call with the e-service's own skew.
-		v.cache.Put(hash, vc, vc.Expiry.Add(maxCachedSkew))
+		v.cache.Put(token, vc, vc.Expiry.Add(maxCachedSkew))
 	}
 	if err := v.checkFor(ctx, vc, scheme, e, now); err != nil {
 		return nil, err

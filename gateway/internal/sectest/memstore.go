@@ -108,6 +108,13 @@ func (s *MapStore) CompareAndDelete(_ context.Context, key string, expected []by
 	return true, s.Fail
 }
 
+// Reset drops every key.
+func (s *MapStore) Reset() {
+	s.mu.Lock()
+	s.m = map[string]mapEntry{}
+	s.mu.Unlock()
+}
+
 // Len is the number of live keys.
 func (s *MapStore) Len() int {
 	s.mu.Lock()

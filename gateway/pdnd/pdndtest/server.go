@@ -183,6 +183,13 @@ func (s *Server) AddProducerKey(keychainID string, pub crypto.PublicKey) (string
 	return kid, nil
 }
 
+// VoucherPublicKey is the public key of the current voucher signing key.
+func (s *Server) VoucherPublicKey() crypto.PublicKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.signer.Public()
+}
+
 // RotateKey replaces the voucher signing key. The old key stays in the JWKS only if keepOld.
 func (s *Server) RotateKey(keepOld bool) (kid string, err error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
