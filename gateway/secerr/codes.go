@@ -301,7 +301,14 @@ func buildRegistry() map[string]Info {
 				if o.title != "" {
 					d.title = o.title
 				}
-				d.meaning, d.fix = o.meaning, o.fix
+				d.meaning = o.meaning
+				if o.fix != "" {
+					d.fix = o.fix
+				}
+			}
+			if k == Response && r != Missing && r != KeyUnavailable {
+				// The caller of a response check is our own gateway: the fix is the upstream's.
+				d.fix = "operators: the upstream e-service sent it; report the detail to its provider (the response was not used)"
 			}
 			name := k.TokenName()
 			m[code] = Info{
