@@ -139,7 +139,9 @@ func DecodeClaims(payload []byte, v any) error {
 	if err := json.Unmarshal(payload, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return &ClaimError{Claim: te.Field, Found: te.Value}
+			// encoding/json names a member of an embedded struct with the struct's Go name first
+			// ("TimeClaims.exp"); the claim is what follows.
+			return &ClaimError{Claim: strings.TrimPrefix(te.Field, "TimeClaims."), Found: te.Value}
 		}
 		return &ParseError{"payload", "is not a valid JSON object"}
 	}

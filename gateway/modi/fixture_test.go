@@ -55,6 +55,7 @@ type env struct {
 	store *sectest.MapStore
 
 	keys     *pdnd.KeyAPI
+	jwks     *pdnd.JWKS
 	in       *modi.Inbound
 	inDown   *modi.Inbound // its PDND key lookups fail (PDND API unreachable)
 	resp     *modi.ResponseVerifier
@@ -166,6 +167,7 @@ func newEnvWithStore(t testing.TB, clock *sectest.Clock, st *sectest.MapStore, r
 	if err := jwks.WaitReady(wctx); err != nil {
 		t.Fatal(err)
 	}
+	e.jwks = jwks
 	vouchers := pdnd.NewVoucherVerifier(pdndtest.Issuer, jwks, pdnd.WithClock(clock.Now), pdnd.WithReplayStore(replayStore))
 	dpop := pdnd.NewDPoPVerifier(replayStore, pdnd.WithDPoPClock(clock.Now))
 	apiClient := &pdnd.Client{ClientID: apiClientID, TokenURL: env.TokenURL, AssertionAudience: env.AssertionAudience, Signer: apiKey, Now: clock.Now}
@@ -211,6 +213,13 @@ func newEnvWithStore(t testing.TB, clock *sectest.Clock, st *sectest.MapStore, r
 	e.out = &modi.Outbound{Vouchers: e.cache, Client: e.client, Now: clock.Now,
 		Integrity: &modi.MessageSigner{Signer: e.modiSigner, Issuer: clientID}}
 	return e
+}
+
+// replica is another gateway replica: its own verifiers and caches, the shared PDND, and its own
+// client of the replay store s.
+func (e *env) replica(s store.Store) *modi.Inbound {
+	vouchers := pdnd.NewVoucherVerifier(pdndtest.Issuer, e.jwks, pdnd.WithClock(e.clock.Now), pdnd.WithReplayStore(s))
+	return modi.NewInbound(vouchers, pdnd.NewDPoPVerifier(s, pdnd.WithDPoPClock(e.clock.Now)), e.keys.ConsumerKey, s, modi.WithInboundClock(e.clock.Now))
 }
 
 var errConnRefused = &netError{"dial tcp 127.0.0.1:1: connect: connection refused"}

@@ -325,6 +325,12 @@ func TestVoucherMessagesAreSpecific(t *testing.T) {
 		t.Fatalf("expired detail %q skew %v", e.Detail, e.Skew)
 	}
 
+	_, err = f.v.Verify(context.Background(), f.sign(t, with(f.claims(), "exp", "1772446200")), pdnd.Bearer, &f.expect)
+	e = sectest.WantCode(t, err, "voucher.claim_invalid")
+	if e.Claim != "exp" || e.Detail != "PDND voucher claim exp has the wrong JSON type (string); NumericDate claims are JSON numbers of seconds, not strings" {
+		t.Fatalf("%q %q", e.Claim, e.Detail)
+	}
+
 	_, err = f.v.Verify(context.Background(), f.sign(t, with(f.claims(), "eserviceId", "x")), pdnd.Bearer, &f.expect)
 	e = sectest.WantCode(t, err, "voucher.eservice_mismatch")
 	if e.Claim != "eserviceId" || e.Got != "x" || e.Want != testEServiceID || e.Status() != 403 {
