@@ -2,10 +2,8 @@ package pdnd_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 
@@ -15,37 +13,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/internal/sectest"
 	"github.com/welfaregov/gateway/gateway/jose"
 	"github.com/welfaregov/gateway/gateway/pdnd"
-	"github.com/welfaregov/gateway/gateway/secerr"
 )
-
-// staticKeys is a KeySet without network, for fuzzing.
-type staticKeys map[string]crypto.PublicKey
-
-func (s staticKeys) Key(_ context.Context, kid string) (crypto.PublicKey, error) {
-	if k, ok := s[kid]; ok {
-		return k, nil
-	}
-	return nil, pdnd.ErrKidUnknown
-}
-
-// checkFailure asserts what every refusal must be: a registered code, and a message that does not
-// echo the token's signature.
-func checkFailure(t *testing.T, err error, input string) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	var e *secerr.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("not a *secerr.Error: %v", err)
-	}
-	if _, ok := secerr.Lookup(e.Code()); !ok {
-		t.Fatalf("unregistered code %s", e.Code())
-	}
-	if i := strings.LastIndexByte(input, '.'); i >= 0 && len(input)-i > 16 && strings.Contains(e.Error(), input[i+1:]) {
-		t.Fatalf("the message echoes the signature: %s", e.Error())
-	}
-}
 
 func FuzzVoucher(f *testing.F) {
 	signer, err := jose.NewSigner(sectest.RSAKey(f, 0))
@@ -64,12 +32,12 @@ func FuzzVoucher(f *testing.F) {
 	f.Add("eyJhbGciOiJub25lIn0.e30.")
 	f.Add("a.b.c")
 	f.Add(strings.Repeat("A", 100) + "." + strings.Repeat("B", 100) + "." + strings.Repeat("C", 100))
-	keys := staticKeys{signer.Kid(): signer.Public()}
+	keys := sectest.StaticKeys{signer.Kid(): signer.Public()}
 	expect := &pdnd.Expect{Audience: testAudience}
 	f.Fuzz(func(t *testing.T, token string) {
 		v := pdnd.NewVoucherVerifier("interop.pagopa.it", keys, pdnd.WithClock(clock.Now))
 		got, err := v.Verify(context.Background(), token, pdnd.Bearer, expect)
-		checkFailure(t, err, token)
+		sectest.CheckRefusal(t, err, token)
 		if err == nil {
 			// Differential check: what we accept, jwx accepts with the pinned key too.
 			if _, err := jws.Verify([]byte(token), jws.WithKey(jwa.RS256(), signer.Public())); err != nil {
@@ -96,9 +64,9 @@ func FuzzDPoPProof(f *testing.F) {
 	f.Fuzz(func(t *testing.T, proof string) {
 		d := pdnd.NewDPoPVerifier(sectest.NewMapStore(clock.Now), pdnd.WithDPoPClock(clock.Now))
 		_, err := d.Verify(context.Background(), []string{proof}, "POST", callURL, nil)
-		checkFailure(t, err, proof)
+		sectest.CheckRefusal(t, err, proof)
 		_, err = d.Verify(context.Background(), []string{proof}, "POST", callURL, voucher)
-		checkFailure(t, err, proof)
+		sectest.CheckRefusal(t, err, proof)
 	})
 }
 
@@ -152,7 +120,7 @@ func FuzzParseAuthorization(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		_, tok, err := pdnd.ParseAuthorization(h)
-		checkFailure(t, err, h)
+		sectest.CheckRefusal(t, err, h)
 		if err == nil && (tok == "" || strings.TrimSpace(tok) != tok) {
 			t.Fatalf("token %q", tok)
 		}

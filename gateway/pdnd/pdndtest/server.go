@@ -111,8 +111,8 @@ func New(replayStore store.Store) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("POST /token.oauth2", s.token)
-	mux.HandleFunc("GET /v2/keys/{kid}", s.consumerKey)
-	mux.HandleFunc("GET /v2/producerKeys/{kid}", s.producerKey)
+	mux.HandleFunc("GET /v2/keys/{kid}", s.keyLookup(s.consumerKey))
+	mux.HandleFunc("GET /v2/producerKeys/{kid}", s.keyLookup(s.producerKey))
 	s.Server = httptest.NewServer(mux)
 	s.AssertionAudience = strings.TrimPrefix(s.URL, "http://") + "/client-assertion"
 	return s, nil
@@ -523,44 +523,41 @@ func (s *Server) apiAuth(r *http.Request) bool {
 	return verified && jose.DecodeClaims(t.Payload, &c) == nil && c.Role == "m2m" && s.now().Before(c.Expiry.Time())
 }
 
-func (s *Server) consumerKey(w http.ResponseWriter, r *http.Request) {
-	s.KeyLookups.Add(1)
-	if !s.apiAuth(r) {
-		pdndError(w, http.StatusUnauthorized, "007-0001", "Unauthorized")
-		return
-	}
-	kid := r.PathValue("kid")
-	s.mu.Lock()
-	var owner string
-	var key crypto.PublicKey
-	for _, c := range s.clients {
-		if k, ok := c.keys[kid]; ok {
-			owner, key = c.ID, k
+// keyLookup serves a PDND API key lookup: find (called with s.mu held) returns the owner members
+// of the v2 body and the key, nil when the kid is unknown.
+func (s *Server) keyLookup(find func(kid string) (map[string]any, crypto.PublicKey)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.KeyLookups.Add(1)
+		if !s.apiAuth(r) {
+			pdndError(w, http.StatusUnauthorized, "007-0001", "Unauthorized")
+			return
 		}
+		kid := r.PathValue("kid")
+		s.mu.Lock()
+		body, key := find(kid)
+		s.mu.Unlock()
+		if key == nil {
+			pdndError(w, http.StatusNotFound, "007-0404", "Key "+kid+" not found")
+			return
+		}
+		writeKey(w, body, key, kid)
 	}
-	s.mu.Unlock()
-	if key == nil {
-		pdndError(w, http.StatusNotFound, "007-0404", "Key "+kid+" not found")
-		return
-	}
-	writeKey(w, map[string]any{"clientId": owner}, key, kid)
 }
 
-func (s *Server) producerKey(w http.ResponseWriter, r *http.Request) {
-	s.KeyLookups.Add(1)
-	if !s.apiAuth(r) {
-		pdndError(w, http.StatusUnauthorized, "007-0001", "Unauthorized")
-		return
+func (s *Server) consumerKey(kid string) (map[string]any, crypto.PublicKey) {
+	for _, c := range s.clients {
+		if k, ok := c.keys[kid]; ok {
+			return map[string]any{"clientId": c.ID}, k
+		}
 	}
-	kid := r.PathValue("kid")
-	s.mu.Lock()
-	pk, ok := s.producerKeys[kid]
-	s.mu.Unlock()
-	if !ok {
-		pdndError(w, http.StatusNotFound, "007-0404", "Producer key "+kid+" not found")
-		return
+	return nil, nil
+}
+
+func (s *Server) producerKey(kid string) (map[string]any, crypto.PublicKey) {
+	if pk, ok := s.producerKeys[kid]; ok {
+		return map[string]any{"producerKeychainId": pk.keychainID}, pk.key
 	}
-	writeKey(w, map[string]any{"producerKeychainId": pk.keychainID}, pk.key, kid)
+	return nil, nil
 }
 
 func writeKey(w http.ResponseWriter, body map[string]any, key crypto.PublicKey, kid string) {
