@@ -126,7 +126,10 @@ func (k *KeyAPI) lookup(ctx context.Context, resource, kid string) (*APIKey, err
 		return e.key, e.err
 	}
 	v, err, _ := k.sf.Do(ck, func() (any, error) {
-		key, err := k.fetch(ctx, resource, kid)
+		// Shared by every caller waiting for this kid: detached from the first caller's context.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+		defer cancel()
+		key, err := k.fetch(fctx, resource, kid)
 		var exp time.Time
 		switch {
 		case err == nil:

@@ -107,6 +107,10 @@ func WithCacheClock(now func() time.Time) CacheOption { return func(c *VoucherCa
 // DefaultRateLimitBackoff is the pause after a 429 without Retry-After.
 const DefaultRateLimitBackoff = 10 * time.Second
 
+// fetchTimeout bounds one token request made on behalf of every waiting caller: it runs detached
+// from the context of the caller that started it (which may go away), so it needs its own limit.
+const fetchTimeout = 30 * time.Second
+
 // NewVoucherCache returns a cache over client.
 func NewVoucherCache(client *Client, opts ...CacheOption) *VoucherCache {
 	c := &VoucherCache{client: client, refreshAt: 0.9, margin: 5 * time.Second, backoff: time.Second,
@@ -180,6 +184,8 @@ func (c *VoucherCache) Invalidate(req VoucherRequest) {
 var ErrBackoff = errors.New("pdnd: voucher request held back after a recent failure")
 
 func (c *VoucherCache) fetch(ctx context.Context, key string, req VoucherRequest) (*Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
 	now := c.now()
 	c.mu.Lock()
 	blocked := c.blocked

@@ -156,13 +156,20 @@ func (e *Error) Unwrap() error { return e.Cause }
 // Status is the HTTP status of the code (see the package README for why each code has its status).
 func (e *Error) Status() int { return StatusOf(e.Kind, e.Reason) }
 
+// RetryAfter is the Retry-After sent with 503s: a dependency of the check (JWKS, PDND key API,
+// replay store) is down, and a few seconds is how long a reconnection or refetch takes.
+const RetryAfter = 5 * time.Second
+
 // Problem converts e into the gateway's problem error: type URI problem.BaseURI + code, the code's
-// status and title, e.Detail as detail, and a WWW-Authenticate challenge on 401s about the
-// Authorization or DPoP header (RFC 6750 §3, RFC 9449 §7.1).
+// status and title, e.Detail as detail, a WWW-Authenticate challenge on 401s about the
+// Authorization or DPoP header (RFC 6750 §3, RFC 9449 §7.1), and Retry-After on 503s.
 func (e *Error) Problem() *problem.Error {
 	info, _ := Lookup(e.Code())
 	t := problem.Type{Code: e.Code(), Status: e.Status(), Title: info.Title}
 	p := &problem.Error{Type: t, Detail: e.Detail, Cause: e}
+	if t.Status == http.StatusServiceUnavailable {
+		p.RetryAfter = RetryAfter
+	}
 	if t.Status == http.StatusUnauthorized {
 		switch e.Kind {
 		case DPoP:

@@ -63,7 +63,8 @@ func TestProblem(t *testing.T) {
 	}
 	wrapped := secerr.Wrap(secerr.Integrity, secerr.KeyUnavailable, errors.New("dial tcp: refused"), "PDND is down")
 	if !strings.Contains(wrapped.Error(), "PDND is down") || errors.Unwrap(wrapped).Error() != "dial tcp: refused" ||
-		problem.From(wrapped.Problem(), "").Problem.Detail != "PDND is down" || wrapped.Status() != http.StatusServiceUnavailable {
+		problem.From(wrapped.Problem(), "").Problem.Detail != "PDND is down" || wrapped.Status() != http.StatusServiceUnavailable ||
+		problem.From(wrapped.Problem(), "").Header["Retry-After"] != "5" {
 		t.Fatal("the cause stays internal")
 	}
 }
