@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 
@@ -39,10 +40,10 @@ type Meta struct {
 type Risultato struct {
 	CasoUso          CasoUso `json:"casoUso"`
 	IDOperazioneANPR string  `json:"idOperazioneANPR,omitempty"`
-	// Soggetti are the subjects in ANPR's order. Single-subject use cases carry one (more than one
-	// means ANPR could not tell people apart, e.g. an unresolved omocodia); each then has its own
-	// copy of Provenienza. For C021 they are the household members, without Provenienza.
-	Soggetti []contracts.Persona `json:"soggetti"`
+	// Soggetti are the subjects in ANPR's order, each with its own copy of Provenienza. Single-subject
+	// use cases carry one; more than one means ANPR could not tell people apart (an unresolved
+	// omocodia). Empty for C021, whose subjects are the members of NucleoFamiliare.
+	Soggetti []contracts.Persona `json:"soggetti,omitempty"`
 	// NucleoFamiliare is the C021 household: every subject, its codiceLegame and normalised role.
 	NucleoFamiliare *contracts.NucleoFamiliare `json:"nucleoFamiliare,omitempty"`
 	// InVita is set for one subject whose answer says whether they are alive at the reference date
@@ -100,8 +101,14 @@ func ParseRisposta(c CasoUso, body []byte, m Meta) (*Risultato, error) {
 	t := &translator{}
 	out := &Risultato{CasoUso: c, IDOperazioneANPR: r.IDOperazioneANPR, Soggetti: make([]contracts.Persona, 0, len(soggetti))}
 	out.Anomalie = t.anomalie("listaAnomalie", r.ListaAnomalie)
-	if len(soggetti) == 0 {
+	if r.IDOperazioneANPR == "" {
+		t.note("idOperazioneANPR: missing, the answer cannot be matched with ANPR's logs")
+	}
+	switch {
+	case len(soggetti) == 0:
 		t.missing("listaSoggetti.datiSoggetto: the answer holds no subject")
+	case len(soggetti) > 1 && c != C021:
+		t.note("listaSoggetti.datiSoggetto: %d subjects match one criterion (an unresolved omocodia?)", len(soggetti))
 	}
 	vite := make([]*bool, len(soggetti))
 	for i := range soggetti {
@@ -126,6 +133,7 @@ func ParseRisposta(c CasoUso, body []byte, m Meta) (*Risultato, error) {
 	if c == C021 {
 		prov := out.Provenienza
 		out.NucleoFamiliare.Provenienza = &prov
+		out.Soggetti = nil
 	} else {
 		for i := range out.Soggetti {
 			prov := out.Provenienza
@@ -154,7 +162,7 @@ func decodeObject(body []byte, v any) error {
 		case errors.As(err, &syn):
 			return fmt.Errorf("invalid JSON at byte %d", syn.Offset)
 		case errors.As(err, &typ):
-			return fmt.Errorf("member %q must be %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+			return fmt.Errorf("member %q must be %s, got JSON %s", typ.Field, kindName(typ.Type), typ.Value)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return errors.New("the JSON ends before the object does (truncated body)")
 		}
@@ -164,6 +172,19 @@ func decodeObject(body []byte, v any) error {
 		return errors.New("data after the JSON object")
 	}
 	return nil
+}
+
+// kindName says what JSON a Go type expects, without naming Go types in messages.
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	}
+	return t.Kind().String()
 }
 
 // translator accumulates the notes of one translation.
