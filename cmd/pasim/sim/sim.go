@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/welfaregov/gateway/cmd/pasim/sim/anpr"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
@@ -48,7 +49,9 @@ func Registrations() []Registration {
 	return []Registration{
 		// {Name: "pdnd", New: ...}, // PDND token endpoint and JWKS (port 7001)
 		// {Name: "inps", New: ...}, // ConsultazioneISEE SOAP (port 7002)
-		// {Name: "anpr", New: ...}, // E002 REST (port 7003)
+		{Name: "anpr", New: func(env *Env) (http.Handler, error) { // E002 REST (port 7003)
+			return anpr.Handler(anpr.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.ANPRSecurity}), nil
+		}},
 		{Name: "icef", New: func(env *Env) (http.Handler, error) {
 			return icef.Handler(icef.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.ICEFSecurity}), nil
 		}},
@@ -71,6 +74,9 @@ type Options struct {
 	BackendAPIKey string
 	// ICEFSecurity verifies inbound PDND security on the ICEF e-service; nil allows all.
 	ICEFSecurity func(http.Handler) http.Handler
+	// ANPRSecurity verifies the PDND voucher and ModI headers on the ANPR e-services; nil checks only
+	// that they are present (anpr.RequireModIHeaders).
+	ANPRSecurity func(http.Handler) http.Handler
 	// FaultNow and FaultSleep replace the clock and timer of fault injection (tests).
 	FaultNow   func() time.Time
 	FaultSleep func(ctx context.Context, d time.Duration) error
