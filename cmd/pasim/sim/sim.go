@@ -2,7 +2,7 @@
 // listener, all serving one deterministic population with shared fault injection. The pasim binary,
 // the end-to-end tests and `make run` use Start.
 //
-// To add a simulator (INPS, ANPR, PDND are due), append a Registration to Registrations with its
+// To add a simulator (INPS and PDND are due), append a Registration to Registrations with its
 // documented default port (DefaultPorts) and a constructor that wraps every endpoint with env.Faults.
 package sim
 
@@ -44,7 +44,7 @@ type Registration struct {
 	New func(env *Env) (http.Handler, error)
 }
 
-// Registrations lists the simulators, in start order. Registration point for INPS, ANPR and PDND.
+// Registrations lists the simulators, in start order. Registration point for INPS and PDND.
 func Registrations() []Registration {
 	return []Registration{
 		// {Name: "pdnd", New: ...}, // PDND token endpoint and JWKS (port 7001)
