@@ -76,7 +76,8 @@ func checkRichiesta(v any) []string {
 	if !ok {
 		return []string{"body: Type expected 'object', found '" + jsonType(v) + "'."}
 	}
-	object := func(path string, m map[string]any, name string, required bool) map[string]any {
+	// member returns m[name] when it is present and not null, reporting absence and null.
+	member := func(path string, m map[string]any, name string, required bool) (any, bool) {
 		x, present := m[name]
 		switch {
 		case !present && required:
@@ -84,22 +85,24 @@ func checkRichiesta(v any) []string {
 		case present && x == nil:
 			add("%s.%s: Null value is not allowed. (code: 1021)", path, name)
 		case present:
-			if o, ok := x.(map[string]any); ok {
-				return o
-			}
+			return x, true
+		}
+		return nil, false
+	}
+	object := func(path string, m map[string]any, name string, required bool) map[string]any {
+		x, ok := member(path, m, name, required)
+		if !ok {
+			return nil
+		}
+		o, isObject := x.(map[string]any)
+		if !isObject {
 			add("%s.%s: Type expected 'object', found '%s'.", path, name, jsonType(x))
 		}
-		return nil
+		return o
 	}
 	str := func(path string, m map[string]any, name string, required bool) {
-		x, present := m[name]
-		switch {
-		case !present && required:
-			add("%s.%s: Field '%s' is required.", path, name, name)
-		case present && x == nil:
-			add("%s.%s: Null value is not allowed. (code: 1021)", path, name)
-		case present:
-			if _, ok := x.(string); !ok {
+		if x, ok := member(path, m, name, required); ok {
+			if _, isString := x.(string); !isString {
 				add("%s.%s: Type expected 'string', found '%s'.", path, name, jsonType(x))
 			}
 		}
