@@ -201,8 +201,24 @@ func decodeRichiesta(r *http.Request) (e002.RichiestaE002, []string) {
 	if lines := checkRichiesta(generic); len(lines) > 0 {
 		return req, lines
 	}
-	if err := json.Unmarshal(b, &req); err != nil { // cannot fail after checkRichiesta, kept for safety
-		return req, []string{"body: " + err.Error()}
+	if err := json.Unmarshal(b, &req); err != nil {
+		// checkRichiesta does not descend into criteriRicerca.datiNascita; its type errors land here.
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			return req, []string{"body." + typ.Field + ": Type expected '" + jsonKind(typ.Type.Kind().String()) + "', found '" + typ.Value + "'."}
+		}
+		return req, []string{"body: not a valid RichiestaE002."}
 	}
 	return req, nil
+}
+
+// jsonKind names the JSON type a Go kind decodes from.
+func jsonKind(k string) string {
+	switch k {
+	case "struct", "map", "ptr":
+		return "object"
+	case "slice", "array":
+		return "array"
+	}
+	return k
 }

@@ -15,6 +15,7 @@ import (
 
 	anpr "github.com/welfaregov/gateway/adapters/anpr"
 	"github.com/welfaregov/gateway/adapters/anpr/anprtest"
+	"github.com/welfaregov/gateway/adapters/anpr/e002"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/contracts"
@@ -425,6 +426,7 @@ func TestRequestValidation(t *testing.T) {
 		"fail/missing motivo":             {body("\"A1\"", okCriteri, `{"dataRiferimentoRichiesta":"2025-06-01","casoUso":"C021"}`), "application/json", 400, anpr.ReasonGovWay, "body.datiRichiesta.motivoRichiesta: Field 'motivoRichiesta' is required."},
 		"fail/missing criteriRicerca":     {`{"idOperazioneClient":"A1","datiRichiesta":` + okDati + `}`, "application/json", 400, anpr.ReasonGovWay, "body.criteriRicerca: Field 'criteriRicerca' is required."},
 		"fail/numeric id":                 {body("12", okCriteri, okDati), "application/json", 400, anpr.ReasonGovWay, "body.idOperazioneClient: Type expected 'string', found 'number'."},
+		"fail/nested type":                {body("\"A1\"", `{"idANPR":"X","datiNascita":{"dataEvento":5}}`, okDati), "application/json", 400, anpr.ReasonGovWay, "body.criteriRicerca.datiNascita.dataEvento: Type expected 'string', found 'number'."},
 		"fail/not JSON":                   {`{"idOperazioneClient":`, "application/json", 400, anpr.ReasonGovWay, "body: not a valid JSON document."},
 		"fail/array":                      {`[]`, "application/json", 400, anpr.ReasonGovWay, "body: Type expected 'object', found 'array'."},
 		"fail/content type":               {body("\"A1\"", okCriteri, okDati), "text/plain", 400, anpr.ReasonGovWay, "is not supported"},
@@ -582,4 +584,56 @@ func TestFaults(t *testing.T) {
 	if resp.StatusCode != 429 || len(b) != 0 {
 		t.Fatalf("429 with body %q", b)
 	}
+}
+
+// TestChainByCodiceFiscale runs the adapter's C030-then-idANPR chain against the simulator for the
+// special cases: AIRE, dual citizenship, partial birth dates, omocodia.
+func TestChainByCodiceFiscale(t *testing.T) {
+	_, c, rec := newSim(t, Options{})
+	tags := []string{population.TagAIRE, population.TagDualCitizenship, population.TagPartialBirthDate, population.TagOmocodia}
+	for _, tag := range tags {
+		for _, h := range pop.HouseholdsTagged(tag) {
+			p := h.Members[len(h.Members)-1]
+			for _, uc := range anpr.CasiUso {
+				before := len(rec.got)
+				r, err := c.AccertaPerCodiceFiscale(context.Background(), uc, p.CodiceFiscale, "WGOV-CHAIN", rifOggi)
+				if err != nil {
+					t.Fatalf("%s %s: %v", tag, uc, err)
+				}
+				calls := len(rec.got) - before
+				if (uc == anpr.C030 && calls != 1) || (uc != anpr.C030 && calls != 2) {
+					t.Fatalf("%s %s: %d calls", tag, uc, calls)
+				}
+				if uc == anpr.C021 {
+					continue
+				}
+				if got, _ := r.Soggetto(); got.IDANPR != p.IDANPR || got.CodiceFiscale != p.CodiceFiscale {
+					t.Fatalf("%s %s: %+v", tag, uc, got)
+				}
+			}
+		}
+	}
+}
+
+// FuzzCheckRichiesta: any JSON body gets GovWay lines or decodes into a RichiestaE002; never a panic.
+func FuzzCheckRichiesta(f *testing.F) {
+	f.Add(`{"idOperazioneClient":"1","criteriRicerca":{"idANPR":"AB12345CD"},"datiRichiesta":{"dataRiferimentoRichiesta":"2025-06-01","motivoRichiesta":"x","casoUso":"C021"}}`)
+	f.Add(`{"idOperazioneClient":null,"criteriRicerca":[],"datiRichiesta":{"casoUso":7}}`)
+	f.Add(`[]`)
+	f.Add(`"x"`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var v any
+		if json.Unmarshal([]byte(body), &v) != nil {
+			return
+		}
+		lines := checkRichiesta(v)
+		if len(lines) > 0 {
+			return
+		}
+		var req e002.RichiestaE002
+		var typ *json.UnmarshalTypeError
+		if err := json.Unmarshal([]byte(body), &req); err != nil && !(errors.As(err, &typ) && strings.HasPrefix(typ.Field, "criteriRicerca.datiNascita")) {
+			t.Fatalf("checkRichiesta accepted a body the decoder refuses: %v", err)
+		}
+	})
 }
