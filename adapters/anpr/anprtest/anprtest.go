@@ -53,7 +53,7 @@ func SamplesDir(t testing.TB) string {
 type Validator struct {
 	strict  map[string]*jsonschema.Schema
 	perFile map[string]map[string]*jsonschema.Schema
-	// StrictPerFile are the strict schemas of each file alone, without the union and supplement.
+	// strictPerFile holds the strict schemas of each file alone, without the union and supplement.
 	strictPerFile map[string]map[string]*jsonschema.Schema
 }
 
@@ -197,12 +197,11 @@ func shape(v any) any {
 	}
 	out := map[string]any{}
 	for k, e := range m {
-		switch k {
-		case "description", "example", "x-field-extra-annotation", "format":
-			if k == "format" && e != "password" { // "password" only marks fields for masking in logs
-				out[k] = e
-			}
-			continue
+		switch {
+		case k == "description" || k == "example" || k == "x-field-extra-annotation":
+			continue // documentation
+		case k == "format" && e == "password":
+			continue // pn-national-registries marks fields to mask in logs, not a value format
 		}
 		out[k] = shape(e)
 	}
