@@ -637,3 +637,45 @@ func FuzzCheckRichiesta(f *testing.F) {
 		}
 	})
 }
+
+// TestErrorAnswersValidateAgainstRealOpenAPI: the simulator's refusals have ANPR's and GovWay's
+// shapes (RispostaKO from the real files, the GovWay problem from the sourced supplement).
+func TestErrorAnswersValidateAgainstRealOpenAPI(t *testing.T) {
+	v, err := anprtest.NewValidator(anprtest.SamplesDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _, _ := newSim(t, Options{})
+	url := srv.URL + DefaultBasePath(anpr.C018) + anpr.OperationPath
+	dead := pop.Deceased()[0]
+	dati := `"datiRichiesta":{"dataRiferimentoRichiesta":"2025-06-01","motivoRichiesta":"P","casoUso":"C018"}`
+	cases := []struct {
+		body    string
+		headers map[string]string
+		status  int
+		schema  string
+	}{
+		{`{"idOperazioneClient":"1","criteriRicerca":{"idANPR":"ZZ99999ZZ"},` + dati + `}`, modi, 404, "RispostaKO"},
+		{`{"idOperazioneClient":"1","criteriRicerca":{"idANPR":"` + dead.IDANPR + `"},` + dati + `}`, modi, 400, "RispostaKO"},
+		{`{"idOperazioneClient":"-","criteriRicerca":{},"datiRichiesta":{"dataRiferimentoRichiesta":"x","motivoRichiesta":"","casoUso":"C001"}}`, modi, 400, "RispostaKO"},
+		{`{"idOperazioneClient":null}`, modi, 400, "GovWayProblem"},
+		{`{}`, map[string]string{"Authorization": "Bearer v"}, 400, "GovWayProblem"},
+		{`{}`, nil, 401, "GovWayProblem"},
+	}
+	for i, c := range cases {
+		resp, b := post(t, url, "application/json", c.body, c.headers)
+		if resp.StatusCode != c.status {
+			t.Fatalf("case %d: HTTP %d %s", i, resp.StatusCode, b)
+		}
+		if err := v.Validate(c.schema, b); err != nil {
+			t.Errorf("case %d: %v\n%s", i, err, b)
+		}
+		if c.schema == "RispostaKO" {
+			for _, f := range anprtest.Files {
+				if err := v.ValidateAs(f, c.schema, b); err != nil {
+					t.Errorf("case %d as published in %s: %v", i, f, err)
+				}
+			}
+		}
+	}
+}
