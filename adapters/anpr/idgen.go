@@ -7,15 +7,16 @@ import (
 	"time"
 )
 
-// IDGenerator mints idOperazioneClient values: Prefix + UTC timestamp to the millisecond
-// (YYYYMMDDhhmmssSSS) + a 5-digit sequence. ANPR asks for a unique alphanumeric id and suggests
-// "workstation id + timestamp"; ANPR's C001 spec also says "numeric and increasing", which the ids
-// satisfy when the prefix is digits (or empty).
+// IDGenerator mints idOperazioneClient values: UTC timestamp to the millisecond (YYYYMMDDhhmmssSSS)
+// + Prefix + a 5-digit sequence. ANPR asks for a unique alphanumeric id ("workstation id +
+// timestamp"); its C001 spec also says "numeric and increasing" and refuses an unknown id lower than
+// the last one sent, so the timestamp comes first: with digit prefixes of one length across replicas
+// the ids are numeric and, up to clock skew between replicas, increasing for the whole ente.
 //
 // Within one generator the ids are strictly increasing, hence unique, even when the clock stands
 // still or goes back: the (millisecond, sequence) pair only moves forward, borrowing the next
 // millisecond after 100 000 ids in one. Across replicas the Prefix must differ (instance number or
-// host code). It is safe for concurrent use.
+// host code) and should have the same length. It is safe for concurrent use.
 type IDGenerator struct {
 	prefix string
 	now    func() time.Time
@@ -61,10 +62,9 @@ func (g *IDGenerator) Next() string {
 	ms, seq := g.lastMs, g.seq
 	g.mu.Unlock()
 	b := make([]byte, 0, len(g.prefix)+22)
-	b = append(b, g.prefix...)
 	b = time.UnixMilli(ms).UTC().AppendFormat(b, "20060102150405.000")
 	copy(b[len(b)-4:], b[len(b)-3:]) // drop the '.' of the millisecond fraction
-	b = b[:len(b)-1]
+	b = append(b[:len(b)-1], g.prefix...)
 	s := strconv.Itoa(seq)
 	for i := len(s); i < 5; i++ {
 		b = append(b, '0')

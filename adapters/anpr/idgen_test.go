@@ -13,9 +13,9 @@ func TestIDGeneratorFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{"WGOV012025060108150000700000", "WGOV012025060108150000700001", "WGOV012025060108150000700002"} {
+	for i, want := range []string{"20250601081500007WGOV0100000", "20250601081500007WGOV0100001", "20250601081500007WGOV0100002"} {
 		if got := g.Next(); got != want {
-			t.Fatalf("id %d = %q, want %q (UTC millisecond + sequence)", i, got, want)
+			t.Fatalf("id %d = %q, want %q (UTC millisecond + prefix + sequence)", i, got, want)
 		}
 	}
 	if len(g.Next()) > MaxIDOperazioneClient || !alphanumeric(g.Next()) {
@@ -84,10 +84,13 @@ func TestIDGeneratorUniqueUnderConcurrency(t *testing.T) {
 			}
 		}
 	}
-	// Two replicas with different prefixes never collide, even on the same clock.
-	a, _ := NewIDGenerator("R1", func() time.Time { return time.Unix(0, 0) })
-	b, _ := NewIDGenerator("R2", func() time.Time { return time.Unix(0, 0) })
-	if a.Next() == b.Next() {
-		t.Fatal("different prefixes gave the same id")
+	// Two replicas with different prefixes never collide, even on the same clock, and a later
+	// millisecond on one replica gives a larger id than an earlier one on the other.
+	t0 := time.Unix(1_750_000_000, 0)
+	a, _ := NewIDGenerator("21", func() time.Time { return t0 })
+	b, _ := NewIDGenerator("10", func() time.Time { return t0 })
+	c, _ := NewIDGenerator("10", func() time.Time { return t0.Add(time.Millisecond) })
+	if ia, ib := a.Next(), b.Next(); ia == ib || c.Next() <= ia {
+		t.Fatal("replica ids collide or do not follow the clock")
 	}
 }
