@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/welfaregov/gateway/adapters/anpr/e002"
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -55,32 +56,21 @@ func (r Reason) String() string {
 	return "unknown"
 }
 
-// Class tells the resilience layer what to do with a failure.
-type Class int
+// Class tells the resilience layer what to do with a failure: the shared vocabulary of
+// adapters/upstream, so the runtime reads every adapter's errors the same way.
+type Class = upstream.Class
 
 const (
 	// ClassBusiness is an answer about the citizen (not found, deceased): cache it like a result,
 	// never retry it, never count it against a circuit breaker.
-	ClassBusiness Class = iota + 1
+	ClassBusiness = upstream.Business
 	// ClassRetryable is a failure of the upstream or the network (5xx, 429, timeouts, garbled
 	// answers): retry with backoff, count it against the breaker.
-	ClassRetryable
+	ClassRetryable = upstream.Retryable
 	// ClassPermanent is a failure that repeating the same request cannot fix (an invalid request, a
 	// refused ModI profile or voucher, a wrong URL): report it, do not retry, do not trip the breaker.
-	ClassPermanent
+	ClassPermanent = upstream.Permanent
 )
-
-func (c Class) String() string {
-	switch c {
-	case ClassBusiness:
-		return "business"
-	case ClassRetryable:
-		return "retryable"
-	case ClassPermanent:
-		return "permanent"
-	}
-	return "unknown"
-}
 
 // Codes ANPR is known to send (payloads.md §2.5). Other codes are kept as they come.
 const (
@@ -137,7 +127,10 @@ func (e *Error) Code() string {
 	return ""
 }
 
-// Class classifies e (see Class).
+// UpstreamClass implements upstream.Classified.
+func (e *Error) UpstreamClass() upstream.Class { return e.Class() }
+
+// Class is the error's class (see the Class constants).
 func (e *Error) Class() Class {
 	switch e.Reason {
 	case ReasonNotFound, ReasonDeceased:
@@ -229,3 +222,5 @@ func maskCF(s string) string {
 		return contracts.MaskCodiceFiscale(strings.ToUpper(m))
 	})
 }
+
+var _ upstream.Classified = (*Error)(nil)

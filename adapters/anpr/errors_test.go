@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -109,5 +110,18 @@ func TestErrorBodiesAreBounded(t *testing.T) {
 	soggetti := `{"listaSoggetti":{"datiSoggetto":[` + strings.Repeat(`{},`, MaxSoggetti) + `{}]}}`
 	if _, err := ParseRisposta(C021, []byte(soggetti), Meta{}); !hasReason(err, ReasonTooLarge) {
 		t.Fatalf("%d subjects: %v", MaxSoggetti+1, err)
+	}
+}
+
+func TestErrorsReadByTheSharedClassifier(t *testing.T) {
+	// The runtime only knows adapters/upstream: an ANPR "not found" wrapped by a caller must still
+	// read as a business answer there, and a 503 as retryable.
+	notFound := fmt.Errorf("lookup: %w", &Error{Reason: ReasonNotFound})
+	if got := upstream.ClassOf(notFound); got != upstream.Business {
+		t.Fatalf("ClassOf(EN122) = %v, want business", got)
+	}
+	unavailable := &Error{Reason: ReasonUnavailable, Status: 503}
+	if got := upstream.ClassOf(unavailable); got != upstream.Retryable {
+		t.Fatalf("ClassOf(503) = %v, want retryable", got)
 	}
 }
