@@ -254,3 +254,24 @@ func Omocode(cf string, level int) (string, error) {
 	b[15] = CFCheckCharacter(string(b[:15]))
 	return string(b), nil
 }
+
+// maskedCFLength is the length of every masked codice fiscale, whatever the input: a fixed length
+// does not reveal whether the input was a 16-character or an 11-digit code, or garbage.
+const maskedCFLength = 16
+
+// MaskCodiceFiscale returns a codice fiscale fit for logs: the first 6 characters (the surname and
+// name letters of a personal code) followed by '*' up to 16 characters, e.g. "RSSMRA**********".
+// Inputs are normalised first; characters outside A-Z and 0-9 (and inputs shorter than 6) are
+// replaced by '*' too, so the result is always 16 printable ASCII characters and never echoes
+// control characters or non-ASCII bytes into a log line.
+func MaskCodiceFiscale(cf string) string {
+	cf = NormalizeCodiceFiscale(cf)
+	var b [maskedCFLength]byte
+	for i := range b {
+		b[i] = '*'
+		if i < 6 && i < len(cf) && cfIndex(cf[i]) >= 0 {
+			b[i] = cf[i]
+		}
+	}
+	return string(b[:])
+}

@@ -87,3 +87,40 @@ func FuzzValidateCodiceFiscale(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskCodiceFiscale(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"RSSMRA85T10A562S", "RSSMRA**********"},
+		{"rssmra85t10a562s", "RSSMRA**********"}, // normalised first
+		{" RSSMRA85T10A562S ", "RSSMRA**********"},
+		{"80078750587", "800787**********"}, // an 11-digit code masks to the same length
+		{"RSS", "RSS*************"},
+		{"", "****************"},
+		{"RSSMRA85T10A562SEXTRA", "RSSMRA**********"},
+		{"R\nS\x00MRA", "R*S*MR**********"}, // control characters never reach a log line
+		{"ÀÉRSSMRA", "****RS**********"},    // non-ASCII bytes are masked
+		{"RSS-MRA85T10A562S", "RSS*MR**********"},
+	} {
+		got := MaskCodiceFiscale(tc.in)
+		if got != tc.want {
+			t.Errorf("MaskCodiceFiscale(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzMaskCodiceFiscale(f *testing.F) {
+	for _, s := range []string{"RSSMRA85T10A562S", "", "ÀÀÀ", "\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m := MaskCodiceFiscale(s)
+		if len(m) != 16 || m[6:] != "**********" {
+			t.Fatalf("MaskCodiceFiscale(%q) = %q", s, m)
+		}
+		for i := 0; i < 6; i++ {
+			if m[i] != '*' && cfIndex(m[i]) < 0 {
+				t.Fatalf("MaskCodiceFiscale(%q) = %q leaks byte %q", s, m, m[i])
+			}
+		}
+	})
+}
