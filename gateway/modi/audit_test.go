@@ -102,7 +102,7 @@ var auditCases = map[string]requestCase{
 	}},
 	"fail/replay-store-down": {"audit.replay_unavailable", func(t *testing.T, e *env) (*modi.Request, string, *modi.Inbound) {
 		r := e.call(t, false, true)
-		e.store.Fail = errors.New("connection refused")
+		e.store.SetDown(errors.New("connection refused"))
 		return r, "aud02", nil
 	}},
 }

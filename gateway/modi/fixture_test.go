@@ -52,7 +52,7 @@ var auditClaims = map[string]any{"userID": "operatore-17", "userLocation": "post
 type env struct {
 	srv   *pdndtest.Server
 	clock *sectest.Clock
-	store *sectest.MapStore
+	store *sectest.FaultStore
 
 	keys     *pdnd.KeyAPI
 	jwks     *pdnd.JWKS
@@ -80,14 +80,14 @@ var validity = certs.WithValidity(sectest.Epoch.Add(-time.Hour), sectest.Epoch.A
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	clock := sectest.NewClock(sectest.Epoch)
-	st := sectest.NewMapStore(clock.Now)
+	st := sectest.NewFaultStore(sectest.NewMemory(t))
 	return newEnvWithStore(t, clock, st, st)
 }
 
 // newEnvWithStore builds the env with the replay store the provider uses (pdndtest keeps its own).
-func newEnvWithStore(t testing.TB, clock *sectest.Clock, st *sectest.MapStore, replayStore store.Store) *env {
+func newEnvWithStore(t testing.TB, clock *sectest.Clock, st *sectest.FaultStore, replayStore store.Store) *env {
 	t.Helper()
-	srv, err := pdndtest.New(sectest.NewMapStore(clock.Now))
+	srv, err := pdndtest.New(sectest.NewMemory(t))
 	if err != nil {
 		t.Fatal(err)
 	}

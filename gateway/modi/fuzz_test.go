@@ -82,7 +82,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 		}
 		return nil, pdnd.ErrKidUnknown
 	}
-	st := sectest.NewMapStore(clock.Now)
+	st := sectest.NewMemory(f)
 	vv := pdnd.NewVoucherVerifier("interop.pagopa.it", sectest.StaticKeys{pdndKey.Kid(): pdndKey.Public()}, pdnd.WithClock(clock.Now))
 	in := modi.NewInbound(vv, pdnd.NewDPoPVerifier(st, pdnd.WithDPoPClock(clock.Now)), lookup, st, modi.WithInboundClock(clock.Now))
 	pol := modi.Policy{Audience: audience, Integrity: modi.IntegrityPolicy{Pattern: modi.IntegrityREST02}, Audit: modi.AuditPolicy{Pattern: modi.AuditREST02}}

@@ -50,7 +50,7 @@ var idAuthCases = map[string]requestCase{
 		return r, "idauth02", nil
 	}},
 	"fail/replay-store-down": {"idauth.replay_unavailable", func(t *testing.T, e *env) (*modi.Request, string, *modi.Inbound) {
-		e.store.Fail = errors.New("connection refused")
+		e.store.SetDown(errors.New("connection refused"))
 		return idAuthRequest("Bearer " + e.idAuthToken(t)), "idauth02", nil
 	}},
 }

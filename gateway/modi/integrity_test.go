@@ -135,7 +135,7 @@ var integrityCases = map[string]requestCase{
 	}},
 	"fail/replay-store-down": {"integrity.replay_unavailable", func(t *testing.T, e *env) (*modi.Request, string, *modi.Inbound) {
 		r := e.call(t, true, false)
-		e.store.Fail = errors.New("connection refused")
+		e.store.SetDown(errors.New("connection refused"))
 		return r, "int02", nil
 	}},
 }

@@ -15,7 +15,7 @@ import (
 // DPoP proof and an ID_AUTH_REST_02 voucher accepted by one are replays on the other.
 func TestReplayAcrossReplicas(t *testing.T) {
 	for name, stores := range map[string]func(t *testing.T) (store.Store, store.Store){
-		"memory": func(t *testing.T) (store.Store, store.Store) { s := sectest.NewMapStore(nil); return s, s },
+		"memory": func(t *testing.T) (store.Store, store.Store) { s := sectest.NewMemory(t); return s, s },
 		"redis":  func(t *testing.T) (store.Store, store.Store) { a, b := sectest.NewRedisPair(t); return a, b },
 	} {
 		t.Run(name, func(t *testing.T) {

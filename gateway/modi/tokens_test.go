@@ -319,7 +319,7 @@ func runRequestCases(t *testing.T, cases map[string]requestCase) {
 	e := newEnv(t)
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			e.store.Fail = nil
+			e.store.SetDown(nil)
 			r, profile, in := c.build(t, e)
 			if in == nil {
 				in = e.in

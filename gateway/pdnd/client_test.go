@@ -480,7 +480,7 @@ func TestParseKeyResponse(t *testing.T) {
 // TestJWKSRefetchRateLimit runs the JWKS in a bubble: unknown kids refetch at most once per
 // interval, whatever their number.
 func TestJWKSRefetchRateLimit(t *testing.T) {
-	srv, err := pdndtest.New(sectest.NewMapStore(nil))
+	srv, err := pdndtest.New(sectest.NewMemory(t))
 	if err != nil {
 		t.Fatal(err)
 	}

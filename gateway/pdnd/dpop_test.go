@@ -189,7 +189,7 @@ var dpopCases = map[string]dpopCase{
 		return d.call(p)
 	}},
 	"fail/replay-store-down": {"dpop.replay_unavailable", func(t *testing.T, f *fixture, d *dpopSetup) dpopCall {
-		f.store.Fail = errors.New("connection refused")
+		f.store.SetDown(errors.New("connection refused"))
 		return d.call(d.proof(t, f, "POST", callURL))
 	}},
 }
@@ -199,7 +199,7 @@ func TestDPoPRejections(t *testing.T) {
 	d := newDPoPSetup(t, f)
 	for name, tc := range dpopCases {
 		t.Run(name, func(t *testing.T) {
-			f.store.Fail = nil
+			f.store.SetDown(nil)
 			c := tc.build(t, f, d)
 			dv := pdnd.NewDPoPVerifier(f.store, pdnd.WithDPoPClock(f.clock.Now))
 			_, err := dv.Verify(context.Background(), c.proofs, c.method, c.url, c.voucher)

@@ -17,7 +17,7 @@ type fixture struct {
 	jwks     *pdnd.JWKS
 	v        *pdnd.VoucherVerifier
 	clock    *sectest.Clock
-	store    *sectest.MapStore
+	store    *sectest.FaultStore
 	purpose  pdndtest.Purpose
 	clientID string
 	expect   pdnd.Expect
@@ -39,8 +39,8 @@ const (
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	clock := sectest.NewClock(sectest.Epoch)
-	st := sectest.NewMapStore(clock.Now)
-	srv, err := pdndtest.New(st)
+	st := sectest.NewFaultStore(sectest.NewMemory(t))
+	srv, err := pdndtest.New(sectest.NewMemory(t))
 	if err != nil {
 		t.Fatal(err)
 	}

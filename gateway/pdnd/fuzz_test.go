@@ -61,8 +61,9 @@ func FuzzDPoPProof(f *testing.F) {
 	f.Add("eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7fX0.e30.c2ln")
 	f.Add(valid + "," + valid)
 	voucher := &pdnd.Voucher{JKT: dpopKey.JKT(), Hash: sha256.Sum256([]byte("voucher"))}
+	st := sectest.NewMemory(f)
 	f.Fuzz(func(t *testing.T, proof string) {
-		d := pdnd.NewDPoPVerifier(sectest.NewMapStore(clock.Now), pdnd.WithDPoPClock(clock.Now))
+		d := pdnd.NewDPoPVerifier(st, pdnd.WithDPoPClock(clock.Now))
 		_, err := d.Verify(context.Background(), []string{proof}, "POST", callURL, nil)
 		sectest.CheckRefusal(t, err, proof)
 		_, err = d.Verify(context.Background(), []string{proof}, "POST", callURL, voucher)

@@ -199,7 +199,7 @@ var voucherCases = map[string]voucherCase{
 	"fail/replay-store-down": {"voucher.replay_unavailable", func(t *testing.T, f *fixture) (string, pdnd.Expect) {
 		e := f.expect
 		e.UniqueJTI = true
-		f.store.Fail = errors.New("connection refused")
+		f.store.SetDown(errors.New("connection refused"))
 		return "Bearer " + f.sign(t, f.claims()), e
 	}},
 }
@@ -216,7 +216,7 @@ func TestVoucherRejections(t *testing.T) {
 	f := newFixture(t)
 	for name, tc := range voucherCases {
 		t.Run(name, func(t *testing.T) {
-			f.store.Fail = nil
+			f.store.SetDown(nil)
 			auth, e := tc.build(t, f)
 			_, err := verifyAuthorization(f, auth, &e)
 			sectest.WantCode(t, err, tc.code)

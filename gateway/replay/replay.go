@@ -89,27 +89,10 @@ func ttl(until, now time.Time) time.Duration {
 	return minTTL
 }
 
-// Key is the store key of jti under scope: readable when jti is a plain identifier (UUIDs are),
-// else the base64url SHA-256 of it, so a hostile jti cannot make keys long or odd.
+// Key is the store key of jti under scope: replay:<kind>:<scope>:<base64url(SHA-256(jti))>. The
+// jti is attacker input, so it is always hashed (gateway/store's key rule): keys keep a fixed length
+// whatever is sent. scope is configuration (an e-service name) or a key thumbprint.
 func Key(kind secerr.Kind, scope, jti string) string {
-	id := jti
-	if !plain(jti) {
-		sum := sha256.Sum256([]byte(jti))
-		id = "h." + base64.RawURLEncoding.EncodeToString(sum[:])
-	}
-	return Prefix + string(kind) + ":" + scope + ":" + id
-}
-
-// plain reports whether s is 1-128 characters of [A-Za-z0-9._:-].
-func plain(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
+	sum := sha256.Sum256([]byte(jti))
+	return Prefix + string(kind) + ":" + scope + ":" + base64.RawURLEncoding.EncodeToString(sum[:])
 }

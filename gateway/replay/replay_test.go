@@ -5,33 +5,35 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/welfaregov/gateway/gateway/internal/sectest"
 	"github.com/welfaregov/gateway/gateway/replay"
 	"github.com/welfaregov/gateway/gateway/secerr"
 	"github.com/welfaregov/gateway/gateway/store"
+	"github.com/welfaregov/gateway/gateway/store/memory"
+	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
 
-// replicas runs f against two stores that are two replicas' views of the same shared state: the
-// map store (one process) and two independent clients of a real Redis.
-func replicas(t *testing.T, f func(t *testing.T, a, b store.Store, clock *sectest.Clock)) {
+// replicas runs f against two replicas' views of the shared state: one memory store (replicas in
+// one process) and two independent clients of a real Redis.
+func replicas(t *testing.T, f func(t *testing.T, a, b store.Store)) {
 	t.Run("memory", func(t *testing.T) {
-		clock := sectest.NewClock(sectest.Epoch)
-		s := sectest.NewMapStore(clock.Now)
-		f(t, s, s, clock)
+		s := sectest.NewMemory(t)
+		f(t, s, s)
 	})
 	t.Run("redis", func(t *testing.T) {
 		a, b := sectest.NewRedisPair(t)
-		f(t, a, b, sectest.NewClock(time.Now()))
+		f(t, a, b)
 	})
 }
 
 func TestOnceAcrossReplicas(t *testing.T) {
-	replicas(t, func(t *testing.T, a, b store.Store, clock *sectest.Clock) {
+	replicas(t, func(t *testing.T, a, b store.Store) {
 		ctx := context.Background()
 		ga, gb := replay.Guard{Store: a}, replay.Guard{Store: b}
-		now := clock.Now()
+		now := time.Now()
 		until := now.Add(65 * time.Second)
 		if err := ga.Once(ctx, secerr.Integrity, "siuss", "jti-1", until, now); err != nil {
 			t.Fatal(err)
@@ -43,8 +45,12 @@ func TestOnceAcrossReplicas(t *testing.T) {
 		if err := gb.Once(ctx, secerr.DPoP, "siuss", "jti-1", until, now); err != nil {
 			t.Fatalf("another kind: %v", err)
 		}
-		if r, ok := b.(*sectest.RedisStore); ok {
-			ttl, err := r.TTL(ctx, replay.Key(secerr.Integrity, "siuss", "jti-1"))
+		if r, ok := b.(*redisstore.Store); ok {
+			keys, err := r.Client().Keys(ctx, "*"+replay.Key(secerr.Integrity, "siuss", "jti-1")).Result()
+			if err != nil || len(keys) != 1 {
+				t.Fatalf("keys %v %v", keys, err)
+			}
+			ttl, err := r.Client().PTTL(ctx, keys[0]).Result()
 			if err != nil || ttl <= 60*time.Second || ttl > 65*time.Second {
 				t.Fatalf("the record lives until exp+skew: %v %v", ttl, err)
 			}
@@ -53,10 +59,10 @@ func TestOnceAcrossReplicas(t *testing.T) {
 }
 
 func TestBoundAcrossReplicas(t *testing.T) {
-	replicas(t, func(t *testing.T, a, b store.Store, clock *sectest.Clock) {
+	replicas(t, func(t *testing.T, a, b store.Store) {
 		ctx := context.Background()
 		ga, gb := replay.Guard{Store: a}, replay.Guard{Store: b}
-		now := clock.Now()
+		now := time.Now()
 		until := now.Add(10 * time.Minute)
 		callerA, callerB := []byte("pdnd:client-a:purpose"), []byte("pdnd:client-b:purpose")
 		if err := ga.Bound(ctx, secerr.Audit, "siuss", "ev-1", callerA, until, now); err != nil {
@@ -72,42 +78,57 @@ func TestBoundAcrossReplicas(t *testing.T) {
 	})
 }
 
+// TestRecordsExpire: a record lives until its token could no longer be accepted, then goes.
 func TestRecordsExpire(t *testing.T) {
-	clock := sectest.NewClock(sectest.Epoch)
-	g := replay.Guard{Store: sectest.NewMapStore(clock.Now)}
-	ctx := context.Background()
-	now := clock.Now()
-	if err := g.Once(ctx, secerr.IDAuth, "x", "j", now.Add(10*time.Second), now); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(11 * time.Second)
-	if err := g.Once(ctx, secerr.IDAuth, "x", "j", clock.Now().Add(10*time.Second), clock.Now()); err != nil {
-		t.Fatalf("after its token could no longer be accepted the record is gone: %v", err)
-	}
-	// An already-expired token still gets a record (the minimum ttl), never a zero ttl.
-	if err := g.Once(ctx, secerr.IDAuth, "x", "k", clock.Now().Add(-time.Hour), clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s, err := memory.New(memory.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		g := replay.Guard{Store: s}
+		ctx := context.Background()
+		now := time.Now()
+		if err := g.Once(ctx, secerr.IDAuth, "x", "j", now.Add(10*time.Second), now); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(9 * time.Second)
+		sectest.WantCode(t, g.Once(ctx, secerr.IDAuth, "x", "j", time.Now().Add(10*time.Second), time.Now()), "idauth.replay")
+		time.Sleep(2 * time.Second)
+		if err := g.Once(ctx, secerr.IDAuth, "x", "j", time.Now().Add(10*time.Second), time.Now()); err != nil {
+			t.Fatalf("after its token could no longer be accepted the record is gone: %v", err)
+		}
+		// An already-expired token still gets a record (the minimum ttl), never a zero ttl.
+		if err := g.Once(ctx, secerr.IDAuth, "x", "k", time.Now().Add(-time.Hour), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		sectest.WantCode(t, g.Once(ctx, secerr.IDAuth, "x", "k", time.Now().Add(-time.Hour), time.Now()), "idauth.replay")
+	})
 }
 
 func TestStoreDown(t *testing.T) {
-	s := sectest.NewMapStore(nil)
-	s.Fail = errors.New("connection refused")
+	s := sectest.NewFaultStore(sectest.NewMemory(t))
+	down := errors.New("connection refused")
+	s.SetDown(down)
 	g := replay.Guard{Store: s}
 	now := time.Now()
 	e := sectest.WantCode(t, g.Once(context.Background(), secerr.Integrity, "x", "j", now.Add(time.Minute), now), "integrity.replay_unavailable")
-	if e.Status() != 503 || !errors.Is(e, s.Fail) {
+	if e.Status() != 503 || !errors.Is(e, down) {
 		t.Fatalf("%+v", e)
 	}
 	sectest.WantCode(t, g.Bound(context.Background(), secerr.Audit, "x", "j", []byte("c"), now.Add(time.Minute), now), "audit.replay_unavailable")
+	// A closed store (ErrClosed) is down too.
+	closed, _ := memory.New(memory.Options{})
+	_ = closed.Close()
+	sectest.WantCode(t, replay.Guard{Store: closed}.Once(context.Background(), secerr.DPoP, "x", "j", now.Add(time.Minute), now), "dpop.replay_unavailable")
 }
 
 func TestKey(t *testing.T) {
-	if k := replay.Key(secerr.Integrity, "siuss", "7f3c2a10-0000-4000-8000-000000000001"); k != "replay:integrity:siuss:7f3c2a10-0000-4000-8000-000000000001" {
+	k := replay.Key(secerr.Integrity, "siuss", "7f3c2a10-0000-4000-8000-000000000001")
+	if !strings.HasPrefix(k, "replay:integrity:siuss:") || len(k) != len("replay:integrity:siuss:")+43 {
 		t.Fatal(k)
 	}
-	k := replay.Key(secerr.Integrity, "siuss", strings.Repeat("x", 500)+" \n*")
-	if !strings.HasPrefix(k, "replay:integrity:siuss:h.") || len(k) > 80 {
-		t.Fatal(k)
+	if replay.Key(secerr.Integrity, "siuss", strings.Repeat("x", 5000)+" \n*") == k || len(replay.Key(secerr.Integrity, "siuss", strings.Repeat("x", 5000))) != len(k) {
+		t.Fatal("keys have a fixed length whatever the jti")
 	}
 }
