@@ -185,6 +185,17 @@ func (e *Error) Problem() *problem.Error {
 	return p
 }
 
+// As lets errors.As find a *problem.Error in a chain holding a *Error, so the listener's one
+// problem writer (problem.From) maps verification failures without knowing this package: the
+// problem it finds is e.Problem().
+func (e *Error) As(target any) bool {
+	if p, ok := target.(**problem.Error); ok {
+		*p = e.Problem()
+		return true
+	}
+	return false
+}
+
 // As returns the *Error in err's chain, or nil.
 func As(err error) *Error {
 	var e *Error

@@ -46,7 +46,7 @@ func TestProblem(t *testing.T) {
 	if secerr.CodeOf(err) != "voucher.expired" || secerr.As(err) != e || !strings.HasPrefix(e.Error(), "voucher.expired: ") {
 		t.Fatal(e.Error())
 	}
-	resp := problem.From(e.Problem(), "req-1")
+	resp := problem.From(err, "req-1") // a wrapped *secerr.Error maps without calling Problem()
 	if resp.Status != 401 || resp.Problem.Type != problem.BaseURI+"voucher.expired" || resp.Problem.Code != "voucher.expired" ||
 		resp.Problem.Title != "PDND voucher: expired" || resp.Header["WWW-Authenticate"] != `Bearer error="invalid_token"` {
 		t.Fatalf("%+v", resp)
