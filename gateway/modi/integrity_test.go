@@ -228,3 +228,27 @@ func TestIntegrityMessages(t *testing.T) {
 		t.Fatalf("%q", se.Detail)
 	}
 }
+
+// TestCheckClientDefaults: iss/sub are bound to the voucher's client for INTEGRITY_REST_02 by
+// default, not for INTEGRITY_REST_01 (certificate holders), and the option overrides both.
+func TestCheckClientDefaults(t *testing.T) {
+	e := newEnv(t)
+	claims := func() map[string]any { return merge(integrityClaims(e), map[string]any{"iss": "comune-esempio.it"}) }
+	_, err := e.verify(e.withIntegrity(t, claims()), "int02")
+	sectest.WantCode(t, err, "integrity.iss_mismatch")
+	r := e.call(t, false, false)
+	r.Header.Set("Digest", modi.Digest(body))
+	r.Header.Set(modi.SignatureHeader, signAs(t, e.x509Signer, true, claims(), nil))
+	if _, err := e.verify(r, "int01"); err != nil {
+		t.Fatalf("INTEGRITY_REST_01 iss is the certificate holder's: %v", err)
+	}
+	off := false
+	pol := modi.Policy{Audience: audience, Integrity: modi.IntegrityPolicy{Pattern: modi.IntegrityREST02, CheckClient: &off}}
+	p, err := pol.Compile("off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.in.Verify(context.Background(), e.withIntegrity(t, claims()), p); err != nil {
+		t.Fatalf("check_client: false: %v", err)
+	}
+}

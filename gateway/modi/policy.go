@@ -94,9 +94,10 @@ type IntegrityPolicy struct {
 	// Bodiless is optional (default: requests without a body need no Agid-JWT-Signature, as
 	// GovWay; a token that is sent is verified) or required (§9.10).
 	Bodiless string `yaml:"bodiless"`
-	// CheckClient requires iss and sub, when present, to be the voucher's client_id. Default true:
-	// consumers set iss = sub = client_id (§2.3, §8.5), and the check stops a token signed by one
-	// client from travelling with another's voucher.
+	// CheckClient requires iss and sub, when present, to be the voucher's client_id. Default true
+	// for INTEGRITY_REST_02: consumers set iss = sub = client_id (§2.3, §8.5), and the check stops a
+	// token signed by one PDND client from travelling with another's voucher. Default false for
+	// INTEGRITY_REST_01, whose iss/sub name the certificate holder "according to service logic".
 	CheckClient *bool `yaml:"check_client"`
 	// KeyOwnedByClient requires the INTEGRITY_REST_02 key to belong to the voucher's client (PDND
 	// returns the key's clientId). Default false: a consumer may sign with a key of another of its
@@ -296,7 +297,7 @@ func (p *Policy) Compile(name string, opts ...CompileOption) (*Profile, error) {
 	in.useURL = p.Integrity.Audience == RequestURLAudience
 	in.audience = orDefault(p.Integrity.Audience, p.Audience)
 	in.bodilessRequired = p.Integrity.Bodiless == "required"
-	in.checkClient = boolOr(p.Integrity.CheckClient, true)
+	in.checkClient = boolOr(p.Integrity.CheckClient, p.Integrity.Pattern == IntegrityREST02)
 	in.keyOwned = p.Integrity.KeyOwnedByClient
 	in.requireJTI = boolOr(p.Integrity.RequireJTI, true)
 	in.maxAge = orDefault(p.Integrity.MaxAge.D(), DefaultMaxAge)
