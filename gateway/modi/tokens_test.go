@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/welfaregov/gateway/gateway/internal/sectest"
 	"github.com/welfaregov/gateway/gateway/jose"
 	"github.com/welfaregov/gateway/gateway/modi"
@@ -329,5 +327,3 @@ func runRequestCases(t *testing.T, cases map[string]requestCase) {
 		})
 	}
 }
-
-func freshJTI() string { return uuid.NewString() }

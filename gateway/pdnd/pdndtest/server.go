@@ -375,7 +375,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case a.Iss == "" || a.Sub == "" || a.JTI == "":
 		err = errors.New("iss, sub and jti are required")
 	case clientID != "" && a.Sub != clientID:
-		err = fmt.Errorf("Subject claim value %s does not correspond to provided client_id", a.Sub)
+		err = fmt.Errorf("subject claim value %s does not correspond to provided client_id (PDND error 8008)", a.Sub)
 	case !a.Aud.Contains(s.AssertionAudience):
 		err = fmt.Errorf("aud %q does not contain %s", a.Aud.String(), s.AssertionAudience)
 	case !a.IssuedAt.IsSet() || !a.Expiry.IsSet():
@@ -419,7 +419,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		pdndError(w, http.StatusBadRequest, CodeSignature, "client assertion signature: "+err.Error())
 		return
 	}
-	claims := map[string]any{}
+	var claims map[string]any
 	tokenType := "Bearer"
 	if c.API {
 		claims = map[string]any{"iss": Issuer, "aud": M2MAudience, "sub": c.ID, "client_id": c.ID,
