@@ -445,6 +445,16 @@ func TestKeyAPI(t *testing.T) {
 	if _, err := keys.ConsumerKey(ctx, f.client.Signer.Kid()); err != nil || f.srv.KeyLookups.Load() != before+1 {
 		t.Fatal("Invalidate must force a lookup")
 	}
+	// PDND rotates its key (the PDND-API voucher we hold no longer verifies): the 401 drops it and
+	// the lookup is retried at once with a new one.
+	if _, err := f.srv.RotateKey(false); err != nil {
+		t.Fatal(err)
+	}
+	keys.Invalidate(f.client.Signer.Kid())
+	tokens := f.srv.TokenRequests.Load()
+	if _, err := keys.ConsumerKey(ctx, f.client.Signer.Kid()); err != nil || f.srv.TokenRequests.Load() != tokens+1 {
+		t.Fatalf("after a 401 a new PDND-API voucher must be used: %v", err)
+	}
 	// PDND down after the TTL: the key we had keeps working; a key we never had is unavailable.
 	f.srv.Close()
 	f.clock.Advance(2 * time.Hour)

@@ -19,7 +19,9 @@ import (
 )
 
 // TokenSource gives the Bearer voucher of the PDND-API client that calls the PDND API
-// (VoucherCache.Token for a client with no purpose). Safe for concurrent use.
+// (VoucherCache.Token for a client with no purpose). Safe for concurrent use. When it also has
+// InvalidateToken() (VoucherCache does), KeyAPI calls it after a 401, so a revoked or expired voucher
+// is replaced at the next lookup instead of failing every lookup until its refresh.
 type TokenSource interface {
 	Token(ctx context.Context) (string, error)
 }
@@ -155,45 +157,61 @@ func (k *KeyAPI) lookup(ctx context.Context, resource, kid string) (*APIKey, err
 	return v.(*APIKey), nil
 }
 
+// fetch looks kid up; after a 401 it replaces the PDND-API voucher (when the TokenSource can) and
+// tries once more.
 func (k *KeyAPI) fetch(ctx context.Context, resource, kid string) (*APIKey, error) {
+	key, retry, err := k.fetchOnce(ctx, resource, kid)
+	if retry {
+		key, _, err = k.fetchOnce(ctx, resource, kid)
+	}
+	return key, err
+}
+
+func (k *KeyAPI) fetchOnce(ctx context.Context, resource, kid string) (_ *APIKey, retry bool, _ error) {
 	source := "PDND API " + resource
 	token, err := k.tokens.Token(ctx)
 	if err != nil {
-		return nil, &UnavailableError{Source: source, Err: fmt.Errorf("obtaining the PDND-API voucher: %w", err)}
+		return nil, false, &UnavailableError{Source: source, Err: fmt.Errorf("obtaining the PDND-API voucher: %w", err)}
 	}
 	u := k.baseURL + "/" + resource + "/" + url.PathEscape(kid)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, &UnavailableError{Source: source, Err: err}
+		return nil, false, &UnavailableError{Source: source, Err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	resp, err := k.http.Do(req)
 	if err != nil {
-		return nil, &UnavailableError{Source: source, Err: err}
+		return nil, false, &UnavailableError{Source: source, Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKeyResponse))
 	if err != nil {
-		return nil, &UnavailableError{Source: source, Err: err}
+		return nil, false, &UnavailableError{Source: source, Err: err}
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound:
-		return nil, ErrKidUnknown
+		return nil, false, ErrKidUnknown
+	case http.StatusUnauthorized:
+		if inv, ok := k.tokens.(interface{ InvalidateToken() }); ok {
+			inv.InvalidateToken()
+			retry = true
+		}
+		fallthrough
 	default:
 		detail := ""
 		if p, err := ParseProblem(body); err == nil {
 			detail = ": " + p.String()
 		}
-		return nil, &UnavailableError{Source: source, Err: fmt.Errorf("GET %s answered %d%s", u, resp.StatusCode, detail)}
+		return nil, retry, &UnavailableError{Source: source, Err: fmt.Errorf("GET %s answered %d%s", u, resp.StatusCode, detail)}
 	}
 	key, err := ParseKeyResponse(body)
 	if err != nil {
-		return nil, &UnavailableError{Source: source, Err: err}
+		return nil, false, &UnavailableError{Source: source, Err: err}
 	}
 	key.KID = kid
-	return key, nil
+	return key, false, nil
 }
 
 // ParseKeyResponse decodes a v2 key lookup body ({"clientId"|"producerKeychainId", "jwk"}). The

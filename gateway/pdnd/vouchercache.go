@@ -259,6 +259,9 @@ func (c *VoucherCache) obtain(ctx context.Context, req VoucherRequest) (*Credent
 	return creds, nil
 }
 
+// InvalidateToken drops the PDND-API voucher Token hands out (KeyAPI calls it after a 401).
+func (c *VoucherCache) InvalidateToken() { c.Invalidate(VoucherRequest{}) }
+
 // Token returns a Bearer voucher for a PDND-API client (no purpose): the TokenSource of KeyAPI.
 func (c *VoucherCache) Token(ctx context.Context) (string, error) {
 	creds, err := c.Get(ctx, VoucherRequest{})
