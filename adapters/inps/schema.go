@@ -120,7 +120,9 @@ func (c Contenitore) Voce() string { return contenitori[c].voce }
 func (c Contenitore) Tipo() contracts.TipoISEE { return contenitori[c].tipo }
 
 // Varianti returns the choice's elements in the XSD's order (a fresh slice).
-func (c Contenitore) Varianti() []SchemaVariante { return append([]SchemaVariante(nil), contenitori[c].varianti...) }
+func (c Contenitore) Varianti() []SchemaVariante {
+	return append([]SchemaVariante(nil), contenitori[c].varianti...)
+}
 
 // Variante returns the choice element named elemento inside c.
 func (c Contenitore) Variante(elemento string) (SchemaVariante, bool) {
