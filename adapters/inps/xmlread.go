@@ -33,6 +33,9 @@ func readXML(b []byte, n *notes) (*etree.Element, error) {
 		if errors.Is(err, etree.ErrMaxDepth) {
 			return nil, fmt.Errorf("elements nested deeper than %d levels", maxDepth)
 		}
+		if errors.Is(err, etree.ErrXML) {
+			return nil, errors.New("not well-formed XML: unclosed elements or text after the end (a truncated answer?)")
+		}
 		return nil, fmt.Errorf("not well-formed XML: %w", err)
 	}
 	var root *etree.Element

@@ -193,7 +193,7 @@ const envelopeXSD = `<?xml version="1.0" encoding="UTF-8"?>
       <xs:sequence>
         <xs:element name="Header" minOccurs="0">
           <xs:complexType>
-            <xs:sequence><xs:any namespace="##other" processContents="strict" maxOccurs="unbounded"/></xs:sequence>
+            <xs:sequence><xs:any namespace="##other" processContents="strict" minOccurs="0" maxOccurs="unbounded"/></xs:sequence>
           </xs:complexType>
         </xs:element>
         <xs:element name="Body">
