@@ -23,7 +23,7 @@ type outcome struct {
 	Anomalie          []string   `json:"anomalie,omitempty"`
 	// Tradotto is the translated payload's DSU protocol (attestation) or ISEE (indicator), for an OK answer.
 	Tradotto string `json:"tradotto,omitempty"`
-	Errore            *struct {
+	Errore   *struct {
 		Reason Reason `json:"reason"`
 		Class  Class  `json:"class"`
 		Error  string `json:"error"`

@@ -43,8 +43,8 @@ func requestCases() map[string]func() ([]byte, error) {
 			CodiceFiscaleBeneficiario: cfLuca, Prestazione: Prestazione{PrestazioneDaErogare: "A2.12", StatodomandaPrestazione: StatoErogata}}}),
 		"attestazione_prot_mittente": att(RichiestaAttestazione{RicercaProtMittente: &RicercaProtMittente{ProtocolloMittente: "CAF-TN-2025-000999",
 			CodiceFiscaleBeneficiario: cfMario, Prestazione: Prestazione{ProtocolloDomandaEnteErogatore: "pratica 42/2025 - è urgente & <prioritaria>"}}}),
-		"indicatore_ordinario":   ind(RichiestaIndicatore{Tipo: contracts.ISEEOrdinario, RicercaCF: RicercaCF{CodiceFiscale: cfMario, Prestazione: prest}}),
-		"indicatore_dottorato":   ind(RichiestaIndicatore{Tipo: contracts.ISEEDottorato, RicercaCF: RicercaCF{CodiceFiscale: cfLuca, DataValidita: contracts.MustData(2025, 1, 31)}}),
+		"indicatore_ordinario":    ind(RichiestaIndicatore{Tipo: contracts.ISEEOrdinario, RicercaCF: RicercaCF{CodiceFiscale: cfMario, Prestazione: prest}}),
+		"indicatore_dottorato":    ind(RichiestaIndicatore{Tipo: contracts.ISEEDottorato, RicercaCF: RicercaCF{CodiceFiscale: cfLuca, DataValidita: contracts.MustData(2025, 1, 31)}}),
 		"indicatore_residenziale": ind(RichiestaIndicatore{Tipo: contracts.ISEESocioSanitarioResidenziale, RicercaCF: RicercaCF{CodiceFiscale: cfMario}}),
 	}
 }
@@ -114,7 +114,10 @@ func TestBuildRequestsFail(t *testing.T) {
 	wrongCheck := cfMario[:15] + string(rune('A'+(cfMario[15]-'A'+1)%26))
 	omocode5, _ := contracts.Omocode(cfMario, 5)
 	cf := func(s string) *RicercaCF { return &RicercaCF{CodiceFiscale: s} }
-	att := func(r RichiestaAttestazione) error { _, err := BuildConsultazioneAttestazione(testIdentity, r); return err }
+	att := func(r RichiestaAttestazione) error {
+		_, err := BuildConsultazioneAttestazione(testIdentity, r)
+		return err
+	}
 	cases := map[string]struct {
 		err   error
 		field string
