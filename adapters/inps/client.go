@@ -92,13 +92,18 @@ func (c *Client) ConsultazioneAttestazione(ctx context.Context, req RichiestaAtt
 	out := &RisultatoAttestazione{Esito: risp.Esito, IDRichiesta: risp.IDRichiesta, DescrizioneErrore: risp.DescrizioneErrore, Payload: risp.Payload}
 	meta := Meta{Operazione: op, IDRichiesta: risp.IDRichiesta, Acquisizione: at, Anomalie: risp.Anomalie}
 	if risp.Esito == EsitoDatiNonTrovati {
-		out.Provenienza = meta.provenienza(op, &notes{})
+		if err := notFound(req, risp, meta, out); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
 	esito, err := TranslateAttestazione(risp.Payload, meta)
 	if err != nil {
 		setAnswer(err, risp)
 		return nil, err
+	}
+	if esito.Attestazione == nil {
+		esito.Provenienza.Anomalie = append(esito.Provenienza.Anomalie, "Esito OK without an Attestazione: read as nothing found")
 	}
 	out.EsitoAttestazione = *esito
 	if err := checkEcho(req, esito.Ricerca); err != nil {
@@ -144,6 +149,32 @@ func (c *Client) ConsultazioneIndicatore(ctx context.Context, req RichiestaIndic
 	}
 	out.Selezione = sel
 	return out, nil
+}
+
+// notFound fills a DATI_NON_TROVATI result. The payload, when INPS sends one, carries only the
+// search echo: it is read for that echo (checked like an OK answer's); a payload that cannot be read,
+// or that contradicts the Esito with an attestation, is noted, not trusted.
+func notFound(req RichiestaAttestazione, risp *Risposta, meta Meta, out *RisultatoAttestazione) error {
+	if len(risp.Payload) == 0 {
+		out.Provenienza = meta.provenienza(OpConsultazioneAttestazione, &notes{})
+		return nil
+	}
+	esito, err := TranslateAttestazione(risp.Payload, meta)
+	if err != nil {
+		meta.Anomalie = append(meta.Anomalie, "the DATI_NON_TROVATI payload is unusable and was ignored: "+truncate(err.Error(), 200))
+		out.Provenienza = meta.provenienza(OpConsultazioneAttestazione, &notes{})
+		return nil
+	}
+	if err := checkEcho(req, esito.Ricerca); err != nil {
+		setAnswer(err, risp)
+		return err
+	}
+	if esito.Attestazione != nil {
+		esito.Provenienza.Anomalie = append(esito.Provenienza.Anomalie, "Esito DATI_NON_TROVATI with an attestation: the attestation was ignored")
+		esito.Attestazione, esito.Incongruenze = nil, nil
+	}
+	out.EsitoAttestazione = *esito
+	return nil
 }
 
 func setAnswer(err error, r *Risposta) {
@@ -245,32 +276,43 @@ func (c *Client) call(ctx context.Context, op Operazione, body []byte) (*Rispost
 	return risp, at, nil
 }
 
-// statusError maps a non-200 answer. A SOAP Fault is recognised whatever the status (SOAP 1.1
-// sends faults with 500, gateways in front of INPS may use 4xx); otherwise 429 is the daily quota,
-// 502/503/504 and a 500 without a fault are unavailability, 401/403 a refused voucher.
+// statusError maps a non-200 answer. The status decides for 429 (the daily quota), 401/403 (a
+// refused voucher: the caller may get a new one) and 502/503/504 (unavailability), whatever the body;
+// otherwise a SOAP Fault in the body is the answer (SOAP 1.1 sends faults with 500), and a 500
+// without one is unavailability.
 func statusError(op Operazione, resp *http.Response, data []byte) error {
-	if resp.StatusCode == http.StatusOK {
+	s := resp.StatusCode
+	if s == http.StatusOK {
 		return nil
 	}
-	if _, err := ParseRisposta(op, data); ReasonOf(err) == ReasonSOAPFault {
-		err.(*Error).HTTPStatus = resp.StatusCode
-		return err
+	_, parsed := ParseRisposta(op, data)
+	var fault *Error
+	if ReasonOf(parsed) == ReasonSOAPFault {
+		fault = parsed.(*Error)
+		fault.HTTPStatus = s
 	}
 	var e *Error
-	switch s := resp.StatusCode; {
+	switch {
 	case s == http.StatusTooManyRequests:
 		e = newError(op, ReasonQuota, "INPS refused the call with HTTP 429: the daily quota is exhausted or calls are too frequent")
-	case s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout:
-		e = newError(op, ReasonNonDisponibile, "INPS is unavailable (HTTP %d)", s)
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		e = newError(op, ReasonNonAutorizzata, "INPS refused the authorisation (HTTP %d): check the PDND voucher and the purpose", s)
 		if h := resp.Header.Get("WWW-Authenticate"); h != "" {
 			e.Detail += "; WWW-Authenticate: " + truncate(h, 200)
 		}
+		if fault != nil {
+			e.Fault, e.Detail = fault.Fault, e.Detail+"; faultstring: "+fault.Fault.String
+		}
+	case s == http.StatusBadGateway || s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout:
+		e = newError(op, ReasonNonDisponibile, "INPS is unavailable (HTTP %d)", s)
+	case fault != nil:
+		return fault
+	case s == http.StatusInternalServerError:
+		e = newError(op, ReasonNonDisponibile, "INPS is unavailable (HTTP 500 without a SOAP Fault)")
 	default:
 		e = newError(op, ReasonStatoHTTP, "INPS answered with HTTP %d", s)
 	}
-	e.HTTPStatus = resp.StatusCode
+	e.HTTPStatus = s
 	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), resp.Header.Get("Date"))
 	return e
 }

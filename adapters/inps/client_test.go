@@ -115,13 +115,20 @@ func TestClientIndicatoreOK(t *testing.T) {
 }
 
 func TestClientDatiNonTrovati(t *testing.T) {
+	// The answer's payload echoes a search for this person (testdata/attestazione/solo_ricerca.xml).
+	searched := cfTest("RLNFRU66A01D612")
 	c, _ := newClient(t, reply(200, readFile(t, "testdata/risposta/attestazione_dati_non_trovati.xml")))
-	res, err := c.ConsultazioneAttestazione(context.Background(), RichiestaAttestazione{RicercaCF: &RicercaCF{CodiceFiscale: cfMario}})
+	res, err := c.ConsultazioneAttestazione(context.Background(), RichiestaAttestazione{RicercaCF: &RicercaCF{CodiceFiscale: searched}})
 	if err != nil || Classify(err) != ClassBusiness {
 		t.Fatalf("DATI_NON_TROVATI must be a result, got %v", err)
 	}
-	if res.Trovata() || res.Esito != EsitoDatiNonTrovati || res.DescrizioneErrore == "" || res.Provenienza.IDOperazione != "7002" {
+	if res.Trovata() || res.Esito != EsitoDatiNonTrovati || res.DescrizioneErrore == "" || res.Provenienza.IDOperazione != "7002" ||
+		res.Ricerca == nil || res.Ricerca.CodiceFiscale != searched {
 		t.Errorf("result: %+v", res)
+	}
+	// The same answer to a search for someone else is not trusted.
+	if _, err := c.ConsultazioneAttestazione(context.Background(), RichiestaAttestazione{RicercaCF: &RicercaCF{CodiceFiscale: cfMario}}); ReasonOf(err) != ReasonRicercaDiversa {
+		t.Errorf("a DATI_NON_TROVATI echoing another search: %v", err)
 	}
 	c, _ = newClient(t, reply(200, readFile(t, "testdata/risposta/indicatore_dati_non_trovati.xml")))
 	ri, err := c.ConsultazioneIndicatore(context.Background(), RichiestaIndicatore{Tipo: contracts.ISEEMinorenni, RicercaCF: RicercaCF{CodiceFiscale: cfMario}})
@@ -156,6 +163,7 @@ func TestClientFailures(t *testing.T) {
 		"fail/http_500_fault":        {reply(500, faultServer), cfNicolo, ReasonSOAPFault, ClassUpstream, 0},
 		"fail/http_500_fault_client": {reply(500, faultClient), cfNicolo, ReasonSOAPFault, ClassPermanent, 0},
 		"fail/http_401":              {reply(401, nil, "WWW-Authenticate", `Bearer error="invalid_token"`), cfNicolo, ReasonNonAutorizzata, ClassPermanent, 0},
+		"fail/http_401_fault":        {reply(401, faultClient, "WWW-Authenticate", `Bearer error="invalid_request"`), cfNicolo, ReasonNonAutorizzata, ClassPermanent, 0},
 		"fail/http_404":              {reply(404, []byte("not found"), "Content-Type", "text/plain"), cfNicolo, ReasonStatoHTTP, ClassUpstream, 0},
 		"fail/html_200":              {reply(200, []byte("<html><body>portale</body></html>"), "Content-Type", "text/html"), cfNicolo, ReasonEnvelopeMalformato, ClassUpstream, 0},
 		"fail/too_large":             {reply(200, bytes.Repeat([]byte("x"), MaxResponseBytes+10)), cfNicolo, ReasonTroppoGrande, ClassUpstream, 0},

@@ -20,6 +20,7 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/inps"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/simhttp"
 	"github.com/welfaregov/gateway/gateway/problem"
@@ -47,7 +48,9 @@ type Registration struct {
 func Registrations() []Registration {
 	return []Registration{
 		// {Name: "pdnd", New: ...}, // PDND token endpoint and JWKS (port 7001)
-		// {Name: "inps", New: ...}, // ConsultazioneISEE SOAP (port 7002)
+		{Name: "inps", New: func(env *Env) (http.Handler, error) {
+			return inps.Handler(inps.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.INPSSecurity}), nil
+		}},
 		// {Name: "anpr", New: ...}, // E002 REST (port 7003)
 		{Name: "icef", New: func(env *Env) (http.Handler, error) {
 			return icef.Handler(icef.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.ICEFSecurity}), nil
@@ -71,6 +74,9 @@ type Options struct {
 	BackendAPIKey string
 	// ICEFSecurity verifies inbound PDND security on the ICEF e-service; nil allows all.
 	ICEFSecurity func(http.Handler) http.Handler
+	// INPSSecurity verifies the PDND voucher on ConsultazioneISEE; nil means inps.RequireBearer (a
+	// Bearer header must be present).
+	INPSSecurity func(http.Handler) http.Handler
 	// FaultNow and FaultSleep replace the clock and timer of fault injection (tests).
 	FaultNow   func() time.Time
 	FaultSleep func(ctx context.Context, d time.Duration) error
