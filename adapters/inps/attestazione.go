@@ -514,14 +514,8 @@ func cloneModalita(m *contracts.ModalitaCalcolo) *contracts.ModalitaCalcolo {
 func (r reader) variazione(e *etree.Element) *contracts.Variazione {
 	const path = "Attestazione/Variazione"
 	r.known(e, path, "DiscordanzeContestazione")
-	code := r.str(e, path, "TipoVariazione", true)
-	tipo, ok := contracts.TipoVariazioneFromCode(code)
-	if !ok && code != "" {
-		r.n.add("%s@TipoVariazione %q is not a known code: kept as received", path, truncate(code, 32))
-		tipo = contracts.TipoVariazione(code)
-	}
 	v := &contracts.Variazione{
-		Tipo:                         tipo,
+		Tipo:                         code(r, e, path, "TipoVariazione", contracts.TipoVariazioneFromCode),
 		ProtocolloDSUVariata:         r.str(e, path, "NumeroProtocolloDSUVariata", true),
 		DataPresentazioneDSUVariata:  r.date(e, path, "DataPresentazioneDSUVariata", true),
 		ProtocolloMittenteDSUVariata: r.str(e, path, "NumeroProtocolloMittenteDSUVariata", false),
@@ -538,16 +532,22 @@ func (r reader) variazione(e *etree.Element) *contracts.Variazione {
 	return v
 }
 
+// code reads a required coded attribute and maps it; an unknown code is kept as received (so the
+// entry is not lost) and noted.
+func code[T ~string](r reader, e *etree.Element, path, name string, from func(string) (T, bool)) T {
+	v := r.str(e, path, name, true)
+	t, ok := from(v)
+	if !ok && v != "" {
+		r.n.add("%s@%s %q is not a known code: kept as received", path, name, truncate(v, 32))
+		return T(v)
+	}
+	return t
+}
+
 func (r reader) difformita(e *etree.Element, path string) contracts.Difformita {
 	r.known(e, path, "Rapporto", "RedditoAE")
-	code := r.str(e, path, "TipoOmissioneDifformita", true)
-	tipo, ok := contracts.TipoDifformitaFromCode(code)
-	if !ok && code != "" {
-		r.n.add("%s@TipoOmissioneDifformita %q is not a known code: kept as received", path, truncate(code, 32))
-		tipo = contracts.TipoDifformita(code)
-	}
 	d := contracts.Difformita{
-		Tipo:            tipo,
+		Tipo:            code(r, e, path, "TipoOmissioneDifformita", contracts.TipoDifformitaFromCode),
 		CodiceFiscale:   r.cf(e, path, "CodiceFiscale", true),
 		DataControlloAE: r.date(e, path, "DataControlloAE", true),
 	}

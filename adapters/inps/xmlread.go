@@ -60,12 +60,6 @@ func readXML(b []byte, n *notes) (*etree.Element, error) {
 	return root, nil
 }
 
-// localName is an element's name without prefix.
-func localName(e *etree.Element) string { return e.Tag }
-
-// childElements returns the element children of e.
-func childElements(e *etree.Element) []*etree.Element { return e.ChildElements() }
-
 // firstChild returns the first child element of e with that local name, or nil.
 func firstChild(e *etree.Element, name string) *etree.Element {
 	for _, c := range e.ChildElements() {

@@ -120,6 +120,18 @@ func TestEsiti(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ok/oggi", func(t *testing.T) {
+		// With "today" after every DSU's validity, nothing is found without an explicit DataValidita.
+		h := newHarness(t, Options{Oggi: population.D(2026, 2, 1)})
+		res, err := h.client.ConsultazioneAttestazione(ctx, adapter.RichiestaAttestazione{RicercaCF: &adapter.RicercaCF{CodiceFiscale: cf}})
+		if err != nil || res.Esito != adapter.EsitoDatiNonTrovati {
+			t.Fatalf("%v %v", res, err)
+		}
+		res, err = h.client.ConsultazioneAttestazione(ctx, adapter.RichiestaAttestazione{RicercaCF: &adapter.RicercaCF{CodiceFiscale: cf, DataValidita: contracts.MustData(2025, 7, 1)}})
+		if err != nil || !res.Trovata() {
+			t.Fatalf("DataValidita 2025-07-01: %v %v", res, err)
+		}
+	})
 	t.Run("ok/semantic_dati_non_trovati", func(t *testing.T) {
 		h := newHarness(t, Options{})
 		_ = h.faults.Set(EndpointAttestazione, fault.Spec{Semantic: SemanticDatiNonTrovati})
