@@ -10,24 +10,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
-// Transport sends one HTTP request and returns INPS's answer. The gateway's implementation adds
-// the PDND voucher (Authorization: Bearer), ModI headers when required, timeouts, the breaker and
-// retries; *http.Client fits through TransportFunc. Do must honour ctx and return a non-nil
-// response or a non-nil error; the Client closes the response body.
-type Transport interface {
-	Do(ctx context.Context, req *http.Request) (*http.Response, error)
-}
+// Transport sends one HTTP request to INPS: the shared interface of adapters/upstream, which the
+// gateway implements with the PDND voucher, timeouts, the breaker and retries.
+type Transport = upstream.Transport
 
 // TransportFunc adapts a function to Transport.
-type TransportFunc func(ctx context.Context, req *http.Request) (*http.Response, error)
-
-// Do calls f.
-func (f TransportFunc) Do(ctx context.Context, req *http.Request) (*http.Response, error) {
-	return f(ctx, req)
-}
+type TransportFunc = upstream.TransportFunc
 
 // HTTPClient adapts an *http.Client (nil: http.DefaultClient) to Transport.
 func HTTPClient(c *http.Client) Transport {
@@ -76,7 +68,8 @@ type RisultatoIndicatore struct {
 }
 
 // ConsultazioneAttestazione asks INPS for the attestation matching req. DATI_NON_TROVATI is a
-// result (Trovata false), not an error. Errors are *Error; Classify tells retryable from permanent.
+// result (Trovata false), not an error. Errors are *Error; upstream.ClassOf and BreakerFailure tell
+// the runtime what to do with them.
 // The answer is checked against the request: an echo of another search (RicercaCF for another
 // codice fiscale, another DSU protocol) is refused with ReasonRicercaDiversa.
 func (c *Client) ConsultazioneAttestazione(ctx context.Context, req RichiestaAttestazione) (*RisultatoAttestazione, error) {

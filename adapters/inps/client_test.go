@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -119,7 +120,7 @@ func TestClientDatiNonTrovati(t *testing.T) {
 	searched := cfTest("RLNFRU66A01D612")
 	c, _ := newClient(t, reply(200, readFile(t, "testdata/risposta/attestazione_dati_non_trovati.xml")))
 	res, err := c.ConsultazioneAttestazione(context.Background(), RichiestaAttestazione{RicercaCF: &RicercaCF{CodiceFiscale: searched}})
-	if err != nil || Classify(err) != ClassBusiness {
+	if err != nil || BreakerFailure(err) {
 		t.Fatalf("DATI_NON_TROVATI must be a result, got %v", err)
 	}
 	if res.Trovata() || res.Esito != EsitoDatiNonTrovati || res.DescrizioneErrore == "" || res.Provenienza.IDOperazione != "7002" ||
@@ -160,18 +161,18 @@ func TestClientFailures(t *testing.T) {
 			cfNicolo, ReasonQuota, ClassRetryable, 30 * time.Minute},
 		"fail/http_503":              {reply(503, []byte("Service Unavailable"), "Content-Type", "text/plain", "Retry-After", "5"), cfNicolo, ReasonNonDisponibile, ClassRetryable, 5 * time.Second},
 		"fail/http_500_plain":        {reply(500, []byte("oops"), "Content-Type", "text/plain"), cfNicolo, ReasonNonDisponibile, ClassRetryable, 0},
-		"fail/http_500_fault":        {reply(500, faultServer), cfNicolo, ReasonSOAPFault, ClassUpstream, 0},
+		"fail/http_500_fault":        {reply(500, faultServer), cfNicolo, ReasonSOAPFault, ClassRetryable, 0},
 		"fail/http_500_fault_client": {reply(500, faultClient), cfNicolo, ReasonSOAPFault, ClassPermanent, 0},
 		"fail/http_401":              {reply(401, nil, "WWW-Authenticate", `Bearer error="invalid_token"`), cfNicolo, ReasonNonAutorizzata, ClassPermanent, 0},
 		"fail/http_401_fault":        {reply(401, faultClient, "WWW-Authenticate", `Bearer error="invalid_request"`), cfNicolo, ReasonNonAutorizzata, ClassPermanent, 0},
-		"fail/http_404":              {reply(404, []byte("not found"), "Content-Type", "text/plain"), cfNicolo, ReasonStatoHTTP, ClassUpstream, 0},
-		"fail/html_200":              {reply(200, []byte("<html><body>portale</body></html>"), "Content-Type", "text/html"), cfNicolo, ReasonEnvelopeMalformato, ClassUpstream, 0},
-		"fail/too_large":             {reply(200, bytes.Repeat([]byte("x"), MaxResponseBytes+10)), cfNicolo, ReasonTroppoGrande, ClassUpstream, 0},
-		"fail/payload_not_xml":       {reply(200, answer(OpConsultazioneAttestazione, "1", "OK", []byte("<EsitoAttestazione"))), cfNicolo, ReasonPayloadMalformato, ClassUpstream, 0},
+		"fail/http_404":              {reply(404, []byte("not found"), "Content-Type", "text/plain"), cfNicolo, ReasonStatoHTTP, ClassPermanent, 0},
+		"fail/html_200":              {reply(200, []byte("<html><body>portale</body></html>"), "Content-Type", "text/html"), cfNicolo, ReasonEnvelopeMalformato, ClassRetryable, 0},
+		"fail/too_large":             {reply(200, bytes.Repeat([]byte("x"), MaxResponseBytes+10)), cfNicolo, ReasonTroppoGrande, ClassRetryable, 0},
+		"fail/payload_not_xml":       {reply(200, answer(OpConsultazioneAttestazione, "1", "OK", []byte("<EsitoAttestazione"))), cfNicolo, ReasonPayloadMalformato, ClassRetryable, 0},
 		// INPS echoes a search for NICOLÒ, the request was for his father.
-		"fail/echo_other_cf": {reply(200, answer(OpConsultazioneAttestazione, "1", "OK", ord)), cfDannunzio, ReasonRicercaDiversa, ClassUpstream, 0},
+		"fail/echo_other_cf": {reply(200, answer(OpConsultazioneAttestazione, "1", "OK", ord)), cfDannunzio, ReasonRicercaDiversa, ClassPermanent, 0},
 		// The echo matches the request, but the attestation does not include that person.
-		"fail/not_a_member": {reply(200, answer(OpConsultazioneAttestazione, "1", "OK", foreign)), stranger, ReasonRicercaDiversa, ClassUpstream, 0},
+		"fail/not_a_member": {reply(200, answer(OpConsultazioneAttestazione, "1", "OK", foreign)), stranger, ReasonRicercaDiversa, ClassPermanent, 0},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -181,8 +182,13 @@ func TestClientFailures(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("want *Error, got %v", err)
 			}
-			if e.Reason != c.reason || Classify(err) != c.class || e.RetryAfter != c.retryAfter {
-				t.Errorf("reason %s class %s retry %v, want %s %s %v: %v", e.Reason, Classify(err), e.RetryAfter, c.reason, c.class, c.retryAfter, err)
+			if e.Reason != c.reason || upstream.ClassOf(err) != c.class || e.RetryAfter != c.retryAfter {
+				t.Errorf("reason %s class %s retry %v, want %s %s %v: %v", e.Reason, upstream.ClassOf(err), e.RetryAfter, c.reason, c.class, c.retryAfter, err)
+			}
+			// The caller's mistakes never count against the breaker; INPS's always do.
+			callers := c.class == ClassPermanent && c.reason != ReasonRicercaDiversa
+			if BreakerFailure(err) == callers {
+				t.Errorf("BreakerFailure %v for %s", BreakerFailure(err), e.Reason)
 			}
 			if e.Operazione != OpConsultazioneAttestazione {
 				t.Errorf("operation %q", e.Operazione)
@@ -211,7 +217,7 @@ func TestClientTransportFailures(t *testing.T) {
 		srv.Close()
 		c := &Client{Transport: HTTPClient(nil), Identity: testIdentity, Endpoint: url}
 		_, err := c.ConsultazioneAttestazione(context.Background(), RichiestaAttestazione{RicercaCF: &RicercaCF{CodiceFiscale: cfMario}})
-		if ReasonOf(err) != ReasonTransport || Classify(err) != ClassRetryable {
+		if ReasonOf(err) != ReasonTransport || upstream.ClassOf(err) != ClassRetryable {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -221,7 +227,7 @@ func TestClientTransportFailures(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		_, err := c.ConsultazioneAttestazione(ctx, RichiestaAttestazione{RicercaCF: &RicercaCF{CodiceFiscale: cfMario}})
-		if ReasonOf(err) != ReasonTimeout || Classify(err) != ClassRetryable || !errors.Is(err, context.DeadlineExceeded) {
+		if ReasonOf(err) != ReasonTimeout || upstream.ClassOf(err) != ClassRetryable || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -230,7 +236,7 @@ func TestClientTransportFailures(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(20*time.Millisecond, cancel)
 		_, err := c.ConsultazioneIndicatore(ctx, RichiestaIndicatore{Tipo: contracts.ISEEOrdinario, RicercaCF: RicercaCF{CodiceFiscale: cfMario}})
-		if ReasonOf(err) != ReasonAnnullata || Classify(err) != ClassPermanent || Classify(err).BreakerFailure() {
+		if ReasonOf(err) != ReasonAnnullata || upstream.ClassOf(err) != ClassPermanent || BreakerFailure(err) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -249,33 +255,33 @@ func TestClientTransportFailures(t *testing.T) {
 	})
 }
 
-func TestClassify(t *testing.T) {
+func TestClassOf(t *testing.T) {
 	for _, c := range []struct {
 		err     error
 		class   Class
 		breaker bool
-		retry   bool
 	}{
-		{nil, ClassBusiness, false, false},
-		{&Error{Reason: ReasonDatabaseOffline}, ClassRetryable, true, true},
-		{fmt.Errorf("wrapped: %w", &Error{Reason: ReasonRichiestaInvalida}), ClassPermanent, false, false},
-		{&Error{Reason: ReasonEnvelopeMalformato}, ClassUpstream, true, false},
-		{&Error{Reason: ReasonIndicatoreAssente}, ClassBusiness, false, false},
-		{&Error{Reason: ReasonSOAPFault, Fault: &Fault{Code: "s:Client.Auth"}}, ClassPermanent, false, false},
-		{&Error{Reason: ReasonSOAPFault, Fault: &Fault{Code: "Server"}}, ClassUpstream, true, false},
-		{context.Canceled, ClassPermanent, false, false},
-		{context.DeadlineExceeded, ClassRetryable, true, true},
-		{errors.New("breaker open"), ClassRetryable, true, true},
+		{nil, upstream.Unclassified, false},
+		{&Error{Reason: ReasonDatabaseOffline}, ClassRetryable, true},
+		{fmt.Errorf("wrapped: %w", &Error{Reason: ReasonRichiestaInvalida}), ClassPermanent, false},
+		{&Error{Reason: ReasonEnvelopeMalformato}, ClassRetryable, true},
+		{&Error{Reason: ReasonEsitoSconosciuto}, ClassPermanent, true},
+		{&Error{Reason: ReasonIndicatoreAssente}, ClassBusiness, false},
+		{&Error{Reason: ReasonSOAPFault, Fault: &Fault{Code: "s:Client.Auth"}}, ClassPermanent, false},
+		{&Error{Reason: ReasonSOAPFault, Fault: &Fault{Code: "Server"}}, ClassRetryable, true},
+		{context.Canceled, ClassPermanent, false},
+		{context.DeadlineExceeded, ClassRetryable, true},
 	} {
-		got := Classify(c.err)
-		if got != c.class || got.BreakerFailure() != c.breaker || got.Retryable() != c.retry {
-			t.Errorf("%v: %s (breaker %v retry %v)", c.err, got, got.BreakerFailure(), got.Retryable())
+		if got := upstream.ClassOf(c.err); got != c.class || BreakerFailure(c.err) != c.breaker {
+			t.Errorf("%v: %s (breaker %v)", c.err, got, BreakerFailure(c.err))
 		}
 	}
-	// Every Reason has a class.
 	for r := range classByReason {
-		if (&Error{Reason: r}).Class() == "" {
+		if (&Error{Reason: r}).Class() == upstream.Unclassified {
 			t.Errorf("%s has no class", r)
 		}
+	}
+	if s := (&Error{RetryAfter: 1500 * time.Millisecond}).RetryAfterSeconds(); s != 2 {
+		t.Errorf("RetryAfterSeconds %d", s)
 	}
 }

@@ -8,8 +8,9 @@
 //     input (errors name the field) and write the SOAP 1.1 envelope with the inps:Identity header;
 //   - response parsing: ParseRisposta reads the envelope (any prefixes, whitespace, unknown
 //     elements), a SOAP Fault, IdRichiesta, Esito, DescrizioneErrore and the base64 payload;
-//   - Esito mapping: EsitoError turns every Esito but OK and DATI_NON_TROVATI into an *Error whose
-//     Class tells the resilience layer what to do (Classify);
+//   - Esito mapping: Risposta.Err turns every Esito but OK and DATI_NON_TROVATI into an *Error whose
+//     class (adapters/upstream: Business, Retryable, Permanent) and UpstreamFault tell the runtime
+//     whether to retry and what a circuit breaker counts (BreakerFailure);
 //   - translation: TranslateAttestazione and TranslateIndicatore turn the ISO-8859-1 inner payloads
 //     into package contracts' model, leniently (unknown elements and missing data are noted in
 //     Provenienza.Anomalie, never a panic);

@@ -24,10 +24,11 @@ type outcome struct {
 	// Tradotto is the translated payload's DSU protocol (attestation) or ISEE (indicator), for an OK answer.
 	Tradotto string `json:"tradotto,omitempty"`
 	Errore   *struct {
-		Reason Reason `json:"reason"`
-		Class  Class  `json:"class"`
-		Error  string `json:"error"`
-		Fault  *Fault `json:"fault,omitempty"`
+		Reason  Reason `json:"reason"`
+		Class   string `json:"class"`
+		Breaker bool   `json:"breaker"`
+		Error   string `json:"error"`
+		Fault   *Fault `json:"fault,omitempty"`
 	} `json:"errore,omitempty"`
 }
 
@@ -51,11 +52,12 @@ func parseOutcome(op Operazione, body []byte) outcome {
 			panic("not an *Error: " + err.Error())
 		}
 		out.Errore = &struct {
-			Reason Reason `json:"reason"`
-			Class  Class  `json:"class"`
-			Error  string `json:"error"`
-			Fault  *Fault `json:"fault,omitempty"`
-		}{e.Reason, e.Class(), e.Error(), e.Fault}
+			Reason  Reason `json:"reason"`
+			Class   string `json:"class"`
+			Breaker bool   `json:"breaker"`
+			Error   string `json:"error"`
+			Fault   *Fault `json:"fault,omitempty"`
+		}{e.Reason, e.Class().String(), BreakerFailure(e), e.Error(), e.Fault}
 	}
 	return out
 }
@@ -108,7 +110,7 @@ func TestParseRispostaFixtures(t *testing.T) {
 			out := parseOutcome(op, body)
 			golden(t, f.path, out)
 			malformed := strings.HasPrefix(f.name, "malformed/")
-			if malformed && (out.Errore == nil || out.Errore.Class == ClassBusiness) {
+			if malformed && (out.Errore == nil || out.Errore.Class == ClassBusiness.String()) {
 				t.Errorf("a malformed answer must fail, got %+v", out)
 			}
 			if out.Errore != nil && strings.Contains(out.Errore.Error, "RSSMRA80A01H501U") {

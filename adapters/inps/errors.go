@@ -1,13 +1,13 @@
 package inps
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -67,33 +67,25 @@ const (
 	ReasonIndicatoreAssente Reason = "indicatore-assente"
 )
 
-// Class tells the resilience layer (breakers, retries, quota budgets) what an outcome means.
-type Class string
+// Class is the shared vocabulary of adapters/upstream that tells the gateway's runtime what a
+// failure means: Business (an answer), Retryable (retry with backoff, counts against the breaker),
+// Permanent (do not retry; counts against the breaker only when UpstreamFault says so).
+type Class = upstream.Class
 
 const (
-	// ClassBusiness: INPS answered and the answer is the result, even when it is "no ISEE"
-	// (DATI_NON_TROVATI, a selection that finds nothing). Never a failure for a breaker; never retried.
-	ClassBusiness Class = "business"
-	// ClassRetryable: INPS, or the way to it, is temporarily unable to answer (DATABASE_OFFLINE,
-	// ERRORE_INTERNO, HTTP 429/500/502/503/504, transport errors, timeouts). Counts against the
-	// breaker; retry later (after Error.RetryAfter when set).
-	ClassRetryable Class = "retryable"
+	// ClassBusiness: INPS answered and the answer is the result, e.g. a selection that finds no
+	// applicable ISEE. (DATI_NON_TROVATI is not even an error: the client returns it as a result.)
+	ClassBusiness = upstream.Business
+	// ClassRetryable: INPS, or the way to it, is temporarily unable to answer or answered garbage
+	// (DATABASE_OFFLINE, ERRORE_INTERNO, HTTP 429/500/502/503/504, a SOAP Server fault, a malformed or
+	// oversized answer, transport errors, timeouts). Retry later, after Error.RetryAfter when set.
+	ClassRetryable = upstream.Retryable
 	// ClassPermanent: this request will not succeed as sent (our input, RICHIESTA_INVALIDA,
-	// RISCONTRO_NON_VALIDO, a SOAP Client fault, HTTP 401/403/4xx, a cancelled context). INPS is not
-	// failing: no breaker count, no retry.
-	ClassPermanent Class = "permanent"
-	// ClassUpstream: INPS answered with something unusable (malformed envelope or payload, a SOAP
-	// Server fault, an unknown Esito, an answer for another search, an oversized body). Counts
-	// against the breaker but is not retried automatically: a deterministic failure would burn the
-	// daily quota.
-	ClassUpstream Class = "upstream"
+	// RISCONTRO_NON_VALIDO, a SOAP Client fault, HTTP 401/403/4xx, a cancelled context), or INPS
+	// answered something no retry will change (an unknown Esito, an answer for another search: then
+	// UpstreamFault is true).
+	ClassPermanent = upstream.Permanent
 )
-
-// BreakerFailure reports whether an outcome of class c should count as a failure of INPS.
-func (c Class) BreakerFailure() bool { return c == ClassRetryable || c == ClassUpstream }
-
-// Retryable reports whether the same request may succeed later.
-func (c Class) Retryable() bool { return c == ClassRetryable }
 
 var classByReason = map[Reason]Class{
 	ReasonRichiestaNonValida:    ClassPermanent,
@@ -103,22 +95,25 @@ var classByReason = map[Reason]Class{
 	ReasonQuota:                 ClassRetryable,
 	ReasonNonDisponibile:        ClassRetryable,
 	ReasonNonAutorizzata:        ClassPermanent,
-	ReasonStatoHTTP:             ClassUpstream,
-	ReasonTroppoGrande:          ClassUpstream,
-	ReasonSOAPFault:             ClassUpstream, // refined by the fault code, see Error.Class
-	ReasonEnvelopeMalformato:    ClassUpstream,
-	ReasonPayloadMalformato:     ClassUpstream,
+	ReasonStatoHTTP:             ClassPermanent,
+	ReasonTroppoGrande:          ClassRetryable,
+	ReasonSOAPFault:             ClassRetryable, // a Client fault is Permanent, see Error.Class
+	ReasonEnvelopeMalformato:    ClassRetryable,
+	ReasonPayloadMalformato:     ClassRetryable,
 	ReasonRichiestaInvalida:     ClassPermanent,
 	ReasonDatabaseOffline:       ClassRetryable,
 	ReasonErroreInterno:         ClassRetryable,
 	ReasonRiscontroNonValido:    ClassPermanent,
-	ReasonEsitoSconosciuto:      ClassUpstream,
-	ReasonRicercaDiversa:        ClassUpstream,
+	ReasonEsitoSconosciuto:      ClassPermanent,
+	ReasonRicercaDiversa:        ClassPermanent,
 	ReasonAttestazioneNonValida: ClassBusiness,
 	ReasonCorrenteScaduta:       ClassBusiness,
 	ReasonBeneficiarioEstraneo:  ClassBusiness,
 	ReasonIndicatoreAssente:     ClassBusiness,
 }
+
+// upstreamFaults are the Permanent reasons that are INPS's fault, not the caller's.
+var upstreamFaults = map[Reason]bool{ReasonEsitoSconosciuto: true, ReasonRicercaDiversa: true}
 
 // FieldProblem is one invalid input field: its path in the request ("RicercaCF/CodiceFiscale",
 // "Identity/UserId") and what is wrong. It never quotes a codice fiscale.
@@ -178,7 +173,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Cause }
 
 // Class is the resilience class of e. A SOAP Fault whose faultcode is Client (SOAP 1.1 §4.4.1: the
-// message was malformed or incomplete) is Permanent; other faults are Upstream.
+// message was malformed or incomplete) is Permanent; other faults are Retryable.
 func (e *Error) Class() Class {
 	if e.Reason == ReasonSOAPFault && e.Fault != nil && e.Fault.IsClient() {
 		return ClassPermanent
@@ -186,25 +181,40 @@ func (e *Error) Class() Class {
 	if c, ok := classByReason[e.Reason]; ok {
 		return c
 	}
-	return ClassUpstream
+	return ClassRetryable
 }
 
-// Classify returns the class of an outcome: nil (an answer, including DATI_NON_TROVATI) is
-// Business; an *Error anywhere in the chain gives its Class; a bare context error is Permanent
-// (cancelled) or Retryable (deadline); anything else (e.g. an error of the caller's transport) is
-// Retryable.
-func Classify(err error) Class {
+// UpstreamClass implements upstream.Classified.
+func (e *Error) UpstreamClass() upstream.Class { return e.Class() }
+
+// UpstreamFault reports whether the failure is INPS's (or the network's) rather than the caller's:
+// every Retryable failure, and the Permanent ones INPS causes (an unknown Esito, an answer for
+// another search). A circuit breaker counts exactly these.
+func (e *Error) UpstreamFault() bool { return e.Class() == ClassRetryable || upstreamFaults[e.Reason] }
+
+// RetryAfterSeconds implements upstream.RetryAfter: INPS's Retry-After advice in whole seconds,
+// rounded up, 0 when it gave none.
+func (e *Error) RetryAfterSeconds() int {
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
+}
+
+var (
+	_ upstream.Classified = (*Error)(nil)
+	_ upstream.RetryAfter = (*Error)(nil)
+)
+
+// BreakerFailure reports whether an outcome should count against a circuit breaker: a nil error
+// (an answer, DATI_NON_TROVATI included) never does; an *Error does when UpstreamFault says so;
+// any other error when upstream.ClassOf calls it Retryable (deadlines, network errors).
+func BreakerFailure(err error) bool {
 	if err == nil {
-		return ClassBusiness
+		return false
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Class()
+		return e.UpstreamFault()
 	}
-	if errors.Is(err, context.Canceled) {
-		return ClassPermanent
-	}
-	return ClassRetryable
+	return upstream.ClassOf(err) == ClassRetryable
 }
 
 // ReasonOf returns the Reason of the *Error in err's chain, or "" when there is none.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/welfaregov/gateway/adapters/inps/inpsxsd"
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -79,7 +80,7 @@ func TestRealSamples(t *testing.T) {
 		class  Class
 	}{
 		{"responses/ConsultazioneIndicatore_DATABASE_OFFLINE_response.xml", EsitoDatabaseOffline, ReasonDatabaseOffline, ClassRetryable},
-		{"responses/ConsultazioneIndicatore_DATI_NON_TROVATI_response.xml", EsitoDatiNonTrovati, "", ClassBusiness},
+		{"responses/ConsultazioneIndicatore_DATI_NON_TROVATI_response.xml", EsitoDatiNonTrovati, "", upstream.Unclassified},
 		{"responses/ConsultazioneIndicatore_RICHIESTA_INVALIDA_response.xml", EsitoRichiestaInvalida, ReasonRichiestaInvalida, ClassPermanent},
 	} {
 		t.Run(c.file, func(t *testing.T) {
@@ -88,8 +89,8 @@ func TestRealSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = r.Err()
-			if r.Esito != c.esito || ReasonOf(err) != c.reason || Classify(err) != c.class {
-				t.Errorf("esito %s, %v (%s)", r.Esito, err, Classify(err))
+			if r.Esito != c.esito || ReasonOf(err) != c.reason || upstream.ClassOf(err) != c.class {
+				t.Errorf("esito %s, %v (%s)", r.Esito, err, upstream.ClassOf(err))
 			}
 		})
 	}
@@ -97,7 +98,7 @@ func TestRealSamples(t *testing.T) {
 		_, err := ParseRisposta(OpConsultazioneIndicatore, read("responses/SOAP_Fault_response.xml"))
 		var e *Error
 		if !errors.As(err, &e) || e.Reason != ReasonSOAPFault || e.Fault.Code != "SOAP-ENV:Server" ||
-			e.Fault.String != "Request service/operation version not supported" || e.Fault.Actor != "Server" || e.Class() != ClassUpstream {
+			e.Fault.String != "Request service/operation version not supported" || e.Fault.Actor != "Server" || e.Class() != ClassRetryable {
 			t.Fatalf("%v %+v", err, e)
 		}
 		if e.Fault.Detail != "InternalCode01 Request service/operation version not supported" {

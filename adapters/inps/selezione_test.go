@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -137,8 +138,8 @@ func TestSelezionaISEEFailures(t *testing.T) {
 			if ReasonOf(err) != c.reason {
 				t.Fatalf("got %v, want %s", err, c.reason)
 			}
-			if want := classByReason[c.reason]; Classify(err) != want {
-				t.Errorf("class %s, want %s", Classify(err), want)
+			if want := classByReason[c.reason]; upstream.ClassOf(err) != want || BreakerFailure(err) {
+				t.Errorf("class %s (breaker %v), want %s", upstream.ClassOf(err), BreakerFailure(err), want)
 			}
 			if strings.Contains(err.Error(), c.req.CodiceFiscaleBeneficiario) && c.req.CodiceFiscaleBeneficiario != "" {
 				t.Errorf("the error quotes a codice fiscale: %v", err)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	anpr "github.com/welfaregov/gateway/adapters/anpr"
+	anprsim "github.com/welfaregov/gateway/cmd/pasim/sim/anpr"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
@@ -21,7 +23,7 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"admin", "icef", "backend", "inps"} {
+	for _, name := range []string{"admin", "icef", "backend", "anpr", "inps"} {
 		if !strings.HasPrefix(r.URLs[name], "http://127.0.0.1:") {
 			t.Fatalf("%s URL %q", name, r.URLs[name])
 		}
@@ -33,6 +35,9 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	}
 	if resp, err := http.Get(r.URLs["icef"] + icef.BasePath + "/status"); err != nil || resp.StatusCode != 503 {
 		t.Fatalf("the start-up fault on icef.status is not applied: %v %v", resp, err)
+	}
+	if resp, err := http.Get(r.URLs["anpr"] + anprsim.DefaultBasePath(anpr.C021) + "/status"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("anpr: %v %v", resp, err)
 	}
 	// INPS answers SOAP at its WSDL path; without a voucher it refuses with 401.
 	ireq, _ := http.NewRequest("POST", r.URLs["inps"]+inps.Path, strings.NewReader("<x/>"))

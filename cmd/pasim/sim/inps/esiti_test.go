@@ -10,6 +10,7 @@ import (
 
 	adapter "github.com/welfaregov/gateway/adapters/inps"
 	"github.com/welfaregov/gateway/adapters/inps/inpsxsd"
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/contracts"
@@ -102,8 +103,8 @@ func TestEsiti(t *testing.T) {
 		{SemanticErroreInterno, adapter.ReasonErroreInterno, adapter.ClassRetryable},
 		{SemanticRiscontroNonValido, adapter.ReasonRiscontroNonValido, adapter.ClassPermanent},
 		{SemanticRichiestaInvalida, adapter.ReasonRichiestaInvalida, adapter.ClassPermanent},
-		{SemanticSOAPFault, adapter.ReasonSOAPFault, adapter.ClassUpstream},
-		{"sconosciuto", adapter.ReasonSOAPFault, adapter.ClassUpstream},
+		{SemanticSOAPFault, adapter.ReasonSOAPFault, adapter.ClassRetryable},
+		{"sconosciuto", adapter.ReasonSOAPFault, adapter.ClassRetryable},
 	} {
 		t.Run("fail/semantic_"+c.semantic, func(t *testing.T) {
 			h := newHarness(t, Options{})
@@ -114,8 +115,8 @@ func TestEsiti(t *testing.T) {
 			}
 			for _, call := range []func(*harness, string) error{attestazione, indicatore} {
 				err := call(h, cf)
-				if adapter.ReasonOf(err) != c.reason || adapter.Classify(err) != c.class {
-					t.Errorf("got %v (%s)", err, adapter.Classify(err))
+				if adapter.ReasonOf(err) != c.reason || upstream.ClassOf(err) != c.class {
+					t.Errorf("got %v (%s)", err, upstream.ClassOf(err))
 				}
 			}
 		})
@@ -148,7 +149,7 @@ func TestEsiti(t *testing.T) {
 		}
 		err := attestazione(h, cf)
 		var e *adapter.Error
-		if !errors.As(err, &e) || e.Reason != adapter.ReasonQuota || e.HTTPStatus != 429 || e.RetryAfter <= 0 || !e.Class().Retryable() {
+		if !errors.As(err, &e) || e.Reason != adapter.ReasonQuota || e.HTTPStatus != 429 || e.RetryAfterSeconds() <= 0 || e.Class() != adapter.ClassRetryable {
 			t.Fatalf("second call over a quota of 1: %v", err)
 		}
 	})
@@ -158,14 +159,14 @@ func TestEsiti(t *testing.T) {
 		class  adapter.Class
 	}{
 		{503, adapter.ReasonNonDisponibile, adapter.ClassRetryable},
-		{500, adapter.ReasonSOAPFault, adapter.ClassUpstream},
+		{500, adapter.ReasonSOAPFault, adapter.ClassRetryable},
 		{429, adapter.ReasonQuota, adapter.ClassRetryable},
 	} {
 		t.Run("fail/http_"+http.StatusText(c.status), func(t *testing.T) {
 			h := newHarness(t, Options{})
 			_ = h.faults.Set(EndpointIndicatore, fault.Spec{ErrorRate: 1, ErrorStatus: c.status})
 			err := indicatore(h, cf)
-			if adapter.ReasonOf(err) != c.reason || adapter.Classify(err) != c.class {
+			if adapter.ReasonOf(err) != c.reason || upstream.ClassOf(err) != c.class {
 				t.Errorf("got %v", err)
 			}
 		})
@@ -192,7 +193,7 @@ func TestEsiti(t *testing.T) {
 		c := *h.client
 		c.Transport = adapter.HTTPClient(nil)
 		_, err := c.ConsultazioneAttestazione(ctx, adapter.RichiestaAttestazione{RicercaCF: &adapter.RicercaCF{CodiceFiscale: cf}})
-		if adapter.ReasonOf(err) != adapter.ReasonNonAutorizzata || adapter.Classify(err).BreakerFailure() {
+		if adapter.ReasonOf(err) != adapter.ReasonNonAutorizzata || adapter.BreakerFailure(err) {
 			t.Errorf("adapter: %v", err)
 		}
 	})
