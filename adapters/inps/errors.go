@@ -200,22 +200,14 @@ func (e *Error) RetryAfterSeconds() int {
 
 var (
 	_ upstream.Classified = (*Error)(nil)
+	_ upstream.Faulted    = (*Error)(nil)
 	_ upstream.RetryAfter = (*Error)(nil)
 )
 
-// BreakerFailure reports whether an outcome should count against a circuit breaker: a nil error
-// (an answer, DATI_NON_TROVATI included) never does; an *Error does when UpstreamFault says so;
-// any other error when upstream.ClassOf calls it Retryable (deadlines, network errors).
-func BreakerFailure(err error) bool {
-	if err == nil {
-		return false
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.UpstreamFault()
-	}
-	return upstream.ClassOf(err) == ClassRetryable
-}
+// BreakerFailure reports whether an outcome should count against a circuit breaker; it is
+// upstream.IsUpstreamFault, kept under this name for readers of this package: a nil error (an answer,
+// DATI_NON_TROVATI included) never counts; an *Error counts when UpstreamFault says so.
+func BreakerFailure(err error) bool { return upstream.IsUpstreamFault(err) }
 
 // ReasonOf returns the Reason of the *Error in err's chain, or "" when there is none.
 func ReasonOf(err error) Reason {
