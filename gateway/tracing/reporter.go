@@ -425,9 +425,10 @@ func (r *Reporter) follow(ctx context.Context, t tenant, s *DayState, tr Tracing
 		case s.Force || sha(csv) != s.UploadedSHA256:
 			return r.upload(ctx, t, s, "REPLACE", csv)
 		default:
+			fetchWarnings := tr.State == StateWarning && s.State != LocalWarning
 			s.State = LocalState(tr.State)
 			s.Attempts, s.NextAttempt, s.LastError = 0, time.Time{}, ""
-			if tr.State == StateWarning && len(s.Errors) == 0 {
+			if fetchWarnings {
 				if errs, err := t.client.Errors(ctx, tr.ID, maxFetchedErrors); err == nil {
 					s.Errors = firstErrors(errs)
 					r.logErrors(t, s, errs, slog.LevelInfo)
@@ -536,11 +537,11 @@ func (r *Reporter) upload(ctx context.Context, t tenant, s *DayState, method str
 func (r *Reporter) uploaded(s *DayState, method, id string, csv []byte) {
 	s.State, s.Remote, s.Method, s.TracingID = LocalPending, StatePending, method, id
 	s.UploadedSHA256, s.UploadedAt, s.Uncertain, s.Force = sha(csv), r.now(), false, false
-	s.Attempts, s.NextAttempt, s.LastError, s.Errors = 0, time.Time{}, "", nil
+	s.Attempts, s.NextAttempt, s.LastError = 0, time.Time{}, ""
 }
 
 // retry records a failed attempt: temporary errors wait (doubling) up to max_attempts, others fail
-// the day at once.
+// the day at once. It returns only the store's error: the attempt's is in the day's state.
 func (r *Reporter) retry(ctx context.Context, s *DayState, err error) error {
 	if ctx.Err() != nil {
 		return err // stopped (lock lost, shutdown): not the day's fault
@@ -562,10 +563,8 @@ func (r *Reporter) retry(ctx context.Context, s *DayState, err error) error {
 		s.State, s.NextAttempt = LocalWaiting, r.now().Add(r.backoff(s.Attempts, hint))
 		r.log.Warn("PDND Tracing: attempt failed, will retry", "tenant", s.Tenant, "date", string(s.Date), "attempt", s.Attempts, "next", s.NextAttempt, "error", err.Error())
 	}
-	if serr := r.save(ctx, s); serr != nil {
-		return errors.Join(err, serr)
-	}
-	return err
+	// The failure is recorded in the day's state (and logged): the run goes on with other days.
+	return r.save(ctx, s)
 }
 
 func (r *Reporter) fail(s *DayState, why string) {

@@ -20,7 +20,7 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"admin", "icef", "backend"} {
+	for _, name := range []string{"admin", "icef", "backend", "tracing"} {
 		if !strings.HasPrefix(r.URLs[name], "http://127.0.0.1:") {
 			t.Fatalf("%s URL %q", name, r.URLs[name])
 		}
@@ -32,6 +32,9 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	}
 	if resp, err := http.Get(r.URLs["icef"] + icef.BasePath + "/status"); err != nil || resp.StatusCode != 503 {
 		t.Fatalf("the start-up fault on icef.status is not applied: %v %v", resp, err)
+	}
+	if resp, err := http.Get(r.URLs["tracing"] + "/status"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tracing: %v %v", resp, err)
 	}
 	resp, err := http.Get(r.URLs["admin"] + "/faults")
 	if err != nil || resp.StatusCode != 200 {

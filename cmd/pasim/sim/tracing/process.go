@@ -7,14 +7,41 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	gwtracing "github.com/welfaregov/gateway/gateway/tracing"
 )
 
 // What PDND's processing service checks, reimplemented from pagopa/interop-tracing-core
 // (packages/processing: processingService.ts, checkCSVFormalErrors.ts, models/db.ts,
 // enricherService.ts) at the level the client can observe: error codes, messages, row numbers,
 // severities and the resulting state.
+
+// PurposeErrorCodes of interop-tracing-core (packages/commons/src/constants/purposeErrorCodes.ts).
+// The simulator keeps its own copy of PDND's vocabulary, so it models PDND independently of the
+// client it tests.
+const (
+	codeInvalidStatusCode   = "INVALID_STATUS_CODE"
+	codeInvalidPurpose      = "INVALID_PURPOSE"
+	codeInvalidToken        = "INVALID_TOKEN"
+	codeInvalidDate         = "INVALID_DATE"
+	codeTenantNotProducer   = "TENANT_IS_NOT_PRODUCER_OR_CONSUMER"
+	codePurposeNotFound     = "PURPOSE_NOT_FOUND"
+	codeInvalidRequestCount = "INVALID_REQUEST_COUNT"
+	codeInvalidCSVHeaders   = "INVALID_CSV_HEADERS"
+	codeInvalidDelimiter    = "INVALID_DELIMITER"
+	codeNotUnique           = "PURPOSE_AND_STATUS_AND_TOKEN_NOT_UNIQUE"
+)
+
+// nodeStatusCodes are the keys of Node.js's http.STATUS_CODES (v20), the list the status column is
+// checked against. The test compares it with the gateway's list and with node itself.
+var nodeStatusCodes = func() map[int]bool {
+	m := map[int]bool{}
+	for _, c := range []int{100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+		300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410,
+		411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451,
+		500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511} {
+		m[c] = true
+	}
+	return m
+}()
 
 // expectedHeaders is processing's expectedInputCSVHeaders, sorted as the check compares them.
 var expectedHeaders = []string{"date", "purpose_id", "requests_count", "status", "token_id"}
@@ -51,7 +78,7 @@ const (
 
 func rowError(purpose, code, message string, row int) RowError {
 	sev := severityInvalid
-	if code == gwtracing.CodeTenantNotProducer {
+	if code == codeTenantNotProducer {
 		sev = severityWarning
 	}
 	return RowError{PurposeID: purpose, Severity: sev, ErrorCode: code, Message: message, RowNumber: row}
@@ -143,11 +170,11 @@ func validate(data []byte, date, tenant string, purposes func(tenant, purposeID 
 	slices.Sort(keys)
 	if !slices.Equal(keys, expectedHeaders) {
 		msg := fmt.Sprintf("CSV headers invalid. Expected [%s] but got [%s]", strings.Join(expectedHeaders, ","), strings.Join(keys, ","))
-		return []RowError{rowError("", gwtracing.CodeInvalidCSVHeaders, msg, 0)}, stateError
+		return []RowError{rowError("", codeInvalidCSVHeaders, msg, 0)}, stateError
 	}
 	for _, k := range keys {
 		if strings.Contains(k, ";") {
-			return []RowError{rowError("", gwtracing.CodeInvalidDelimiter, "Invalid delimiter found on csv", 0)}, stateError
+			return []RowError{rowError("", codeInvalidDelimiter, "Invalid delimiter found on csv", 0)}, stateError
 		}
 	}
 	var errs []RowError
@@ -171,42 +198,42 @@ func validate(data []byte, date, tenant string, purposes func(tenant, purposeID 
 		}
 		// The zod schema, issue by issue, in field order.
 		if v, ok := r.get("purpose_id"); !ok {
-			add(gwtracing.CodeInvalidPurpose, "purpose_id: Required")
+			add(codeInvalidPurpose, "purpose_id: Required")
 		} else if !zodUUID.MatchString(v) {
-			add(gwtracing.CodeInvalidPurpose, "purpose_id: Invalid uuid")
+			add(codeInvalidPurpose, "purpose_id: Invalid uuid")
 		}
 		if v, ok := r.get("status"); !ok {
-			add(gwtracing.CodeInvalidStatusCode, "status: Expected number, received nan")
+			add(codeInvalidStatusCode, "status: Expected number, received nan")
 		} else if n := jsNumber(v); math.IsNaN(n) {
-			add(gwtracing.CodeInvalidStatusCode, "status: Expected number, received nan")
-		} else if n != math.Trunc(n) || !gwtracing.IsReportableStatus(int(n)) {
-			add(gwtracing.CodeInvalidStatusCode, "status: Invalid HTTP status code")
+			add(codeInvalidStatusCode, "status: Expected number, received nan")
+		} else if n != math.Trunc(n) || !nodeStatusCodes[int(n)] {
+			add(codeInvalidStatusCode, "status: Invalid HTTP status code")
 		}
 		if v, ok := r.get("token_id"); !ok {
-			add(gwtracing.CodeInvalidToken, "token_id: Required")
+			add(codeInvalidToken, "token_id: Required")
 		} else if !zodUUID.MatchString(v) {
-			add(gwtracing.CodeInvalidToken, "token_id: Invalid uuid")
+			add(codeInvalidToken, "token_id: Invalid uuid")
 		}
 		if v, ok := r.get("requests_count"); !ok {
-			add(gwtracing.CodeInvalidRequestCount, "requests_count: Required")
+			add(codeInvalidRequestCount, "requests_count: Required")
 		} else if v == "" {
-			add(gwtracing.CodeInvalidRequestCount, "requests_count: Expected number, received null")
+			add(codeInvalidRequestCount, "requests_count: Expected number, received null")
 		} else if n := jsNumber(v); math.IsNaN(n) {
-			add(gwtracing.CodeInvalidRequestCount, "requests_count: Invalid input")
+			add(codeInvalidRequestCount, "requests_count: Invalid input")
 		} else if n < 0 {
-			add(gwtracing.CodeInvalidRequestCount, "requests_count: Number must be greater than or equal to 0")
+			add(codeInvalidRequestCount, "requests_count: Number must be greater than or equal to 0")
 		}
 		d, ok := r.get("date")
 		if !ok {
 			d = "undefined" // z.coerce.string() of a missing value
 		}
 		if d != date {
-			add(gwtracing.CodeInvalidDate, fmt.Sprintf("date: Date field (%s) in csv is different from tracing date (%s).", d, date))
+			add(codeInvalidDate, fmt.Sprintf("date: Date field (%s) in csv is different from tracing date (%s).", d, date))
 		}
 		s, _ := r.get("status")
 		t, _ := r.get("token_id")
 		if rowsOf := dup[purpose+"#"+s+"#"+t]; len(rowsOf) > 1 {
-			add(gwtracing.CodeNotUnique, fmt.Sprintf("Duplicate status found. The current row number %d with status %s and token_id %s has already been declared at rows: %s.", r.row, s, t, formatRows(rowsOf)))
+			add(codeNotUnique, fmt.Sprintf("Duplicate status found. The current row number %d with status %s and token_id %s has already been declared at rows: %s.", r.row, s, t, formatRows(rowsOf)))
 		}
 	}
 	// Enrichment: rows without a blocking formal error are looked up in PDND's database.
@@ -217,9 +244,9 @@ func validate(data []byte, date, tenant string, purposes func(tenant, purposeID 
 		purpose, _ := r.get("purpose_id")
 		switch purposes(tenant, strings.ToLower(purpose)) {
 		case PurposeUnknown:
-			errs = append(errs, rowError(purpose, gwtracing.CodePurposeNotFound, "purpose_id: Invalid purpose id "+purpose, r.row))
+			errs = append(errs, rowError(purpose, codePurposeNotFound, "purpose_id: Invalid purpose id "+purpose, r.row))
 		case PurposeOfOthers:
-			errs = append(errs, rowError(purpose, gwtracing.CodeTenantNotProducer, "purpose_id: Invalid purpose id "+purpose, r.row))
+			errs = append(errs, rowError(purpose, codeTenantNotProducer, "purpose_id: Invalid purpose id "+purpose, r.row))
 		}
 	}
 	slices.SortStableFunc(errs, func(a, b RowError) int { return a.RowNumber - b.RowNumber })

@@ -91,6 +91,7 @@ type tracing struct {
 	Errors           []RowError
 	processAt        time.Time
 	manual           bool
+	reject           bool // semanticRejectFile
 }
 
 // Tracing is the simulator's view of one tracing, for tests.
@@ -268,6 +269,10 @@ func (s *Server) missingJob(day string) int {
 }
 
 func (s *Server) process(t *tracing) {
+	if t.reject {
+		t.Errors, t.State = []RowError{{Severity: severityInvalid, ErrorCode: "INVALID_CSV", Message: "injected fault: the file could not be processed", RowNumber: 0}}, stateError
+		return
+	}
 	t.Errors, t.State = validate(t.File, t.Date, t.Tenant, func(_, purpose string) PurposeStatus { return s.purposes[purpose] })
 }
 
@@ -412,9 +417,15 @@ func readForm(w http.ResponseWriter, r *http.Request, wantDate bool) (file []byt
 	return file, date, true
 }
 
-// semanticStoredThen500 makes an upload succeed and answer 500 anyway, like a server whose answer
-// is lost after the change was stored: the client must find out with GET /tracings.
-const semanticStoredThen500 = "stored-then-500"
+// Semantic faults of the upload endpoints (fault.Spec.Semantic).
+const (
+	// semanticStoredThen500 makes an upload succeed and answer 500 anyway, like a server whose answer
+	// is lost after the change was stored: the client must find out with GET /tracings.
+	semanticStoredThen500 = "stored-then-500"
+	// semanticRejectFile makes the processing of the uploaded file end in ERROR with a file-level
+	// INVALID_CSV error, whatever the file: PDND refusing a file the client cannot fix.
+	semanticRejectFile = "reject-file"
+)
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 	file, date, ok := readForm(w, r, true)
@@ -448,7 +459,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 		t = &tracing{ID: newID(), Tenant: tenant, Date: date, Version: 1}
 		s.tracings[t.ID] = t
 	}
-	s.store(t, file)
+	s.store(t, file, r)
 	s.calls["submit"]++
 	s.mu.Unlock()
 	if sem, _ := fault.SemanticFrom(r.Context()); sem == semanticStoredThen500 {
@@ -458,8 +469,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 	writeJSON(w, http.StatusOK, map[string]any{"tracingId": t.ID, "errors": others})
 }
 
-func (s *Server) store(t *tracing, file []byte) {
-	t.State, t.File, t.Errors = statePending, file, nil
+func (s *Server) store(t *tracing, file []byte, r *http.Request) {
+	sem, _ := fault.SemanticFrom(r.Context())
+	t.State, t.File, t.Errors, t.reject = statePending, file, nil, sem == semanticRejectFile
 	t.manual = s.o.ProcessDelay < 0
 	t.processAt = s.o.Now().Add(s.o.ProcessDelay)
 }
@@ -496,7 +508,7 @@ func (s *Server) update(op string) func(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 		t.Version++
-		s.store(t, file)
+		s.store(t, file, r)
 		s.calls[op]++
 		s.mu.Unlock()
 		if sem, _ := fault.SemanticFrom(r.Context()); sem == semanticStoredThen500 {
