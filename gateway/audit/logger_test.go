@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/welfaregov/gateway/gateway/problem"
 )
 
 func memLogger(t *testing.T) (*Logger, *MemorySink, *Pseudonymizer) {
@@ -142,5 +144,16 @@ func TestNewLoggerAndPseudonymizerValidate(t *testing.T) {
 	b, _ := json.Marshal(l.sink.(*MemorySink).Entries()[0])
 	if bytes.Contains(b, []byte(`"loa":"SPID_L2"`)) {
 		t.Fatal("the configured LoA list replaces the default")
+	}
+}
+
+func TestUnavailableProblem(t *testing.T) {
+	_, sink, _ := memLogger(t)
+	_ = sink.Close()
+	l, _ := NewLogger(sink, testPseudonymizer(t), "gw", nil)
+	err := l.Append(context.Background(), call(1))
+	resp := problem.From(Unavailable(err), "req-1")
+	if resp.Status != 503 || resp.Problem.Code != "audit-unavailable" || resp.Header["Retry-After"] != "30" || strings.Contains(resp.Problem.Detail, "closed") {
+		t.Fatalf("%+v", resp)
 	}
 }

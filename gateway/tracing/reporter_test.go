@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	simtracing "github.com/welfaregov/gateway/cmd/pasim/sim/tracing"
 )
@@ -504,5 +506,45 @@ func TestCountFromSeveralReplicasLandsInOneFile(t *testing.T) {
 	ttl, err := st1.Client().PTTL(context.Background(), prefix+countsKey(tenantA, dayD)).Result()
 	if err != nil || ttl < 30*24*time.Hour || ttl > 31*24*time.Hour {
 		t.Fatalf("the counters live until the end of the day plus the retention: %v %v", ttl, err)
+	}
+}
+
+func TestCollectorExposesTheStates(t *testing.T) {
+	e := newEnv(t, duringD, memStore(t), simtracing.Options{})
+	e.count(duringD, purpose1, token1, 200, 1)
+	e.clk.Set(afterD)
+	e.run()
+	e.sim.ProcessPending()
+	e.run()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e.rep.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "," + l.GetName() + "=" + l.GetValue()
+			}
+			got[name] = m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"wgw_pdnd_tracing_status_up":                                               1,
+		"wgw_pdnd_tracing_days,state=COMPLETED,tenant=" + tenantA:                  1,
+		"wgw_pdnd_tracing_days,state=OPEN,tenant=" + tenantA:                       1, // today
+		"wgw_pdnd_tracing_days,state=FAILED,tenant=" + tenantA:                     0,
+		"wgw_pdnd_tracing_latest_accepted_day_timestamp_seconds,tenant=" + tenantA: float64(dayD.Start(rome).Unix()),
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if len(got) != 1+8+1 {
+		t.Fatalf("series: %v", got)
 	}
 }
