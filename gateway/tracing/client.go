@@ -122,6 +122,10 @@ const maxResponseBytes = 1 << 20
 // MaxPageSize is PDND's largest `limit`.
 const MaxPageSize = 50
 
+// maxListPages bounds the pages ListSince reads (100 pages: 5000 days of tracings), so an answer
+// announcing an absurd totalCount cannot keep the client looping.
+const maxListPages = 100
+
 // Client calls the PDND Tracing API of one tenant (pdnd-tracing.md §3). Safe for concurrent use.
 type Client struct {
 	// BaseURL is the API root, e.g. https://api.tracing.interop.pagopa.it (paths hang off it).
@@ -220,11 +224,18 @@ func (c *Client) ListSince(ctx context.Context, from Day) ([]Tracing, error) {
 		return nil, err
 	}
 	var out []Tracing
+	pages := 0
 	for end := first.TotalCount; end > 0; end -= MaxPageSize {
+		if pages++; pages > maxListPages {
+			return nil, &APIError{Op: "list", Status: http.StatusOK, Detail: fmt.Sprintf("more than %d pages to read: the answers are not consistent", maxListPages)}
+		}
 		offset := max(0, end-MaxPageSize)
 		p, err := c.List(ctx, offset, end-offset)
 		if err != nil {
 			return nil, err
+		}
+		if len(p.Results) == 0 {
+			break
 		}
 		done := false
 		for i := len(p.Results) - 1; i >= 0; i-- {

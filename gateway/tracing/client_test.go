@@ -184,3 +184,50 @@ func TestClientReportsBrokenAnswers(t *testing.T) {
 		t.Fatalf("%v", e)
 	}
 }
+
+// cannedTransport answers every request with one status and body.
+type cannedTransport struct {
+	status int
+	body   []byte
+}
+
+func (c cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Type", "application/json")
+	rec.WriteHeader(c.status)
+	_, _ = rec.Write(c.body)
+	return rec.Result(), nil
+}
+
+// FuzzClientAnswers feeds arbitrary answers from "PDND" to every client call: no panic, and every
+// failure is an *APIError.
+func FuzzClientAnswers(f *testing.F) {
+	f.Add(200, []byte(`{"results":[{"tracingId":"x","date":"2026-03-10T00:00:00.000Z","state":"ERROR"}],"totalCount":1}`))
+	f.Add(400, []byte(`{"type":"about:blank","status":400,"title":"Bad Request","detail":"x","correlationId":"c","errors":[{"code":"TRACING_ALREADY_EXISTS","detail":"x"}]}`))
+	f.Add(200, []byte(`{"tracingId":"","errors":false}`))
+	f.Add(503, []byte(`<html>`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if status < 100 || status > 999 {
+			return
+		}
+		c := &Client{BaseURL: "http://pdnd.test", HTTP: &http.Client{Transport: cannedTransport{status, body}},
+			Tokens: TokenFunc(func(context.Context) (string, error) { return secretVoucher, nil })}
+		ctx := context.Background()
+		check := func(err error) {
+			var e *APIError
+			if err != nil && !errors.As(err, &e) {
+				t.Fatalf("not an APIError: %v", err)
+			}
+			if err != nil && strings.Contains(err.Error(), secretVoucher) {
+				t.Fatal("voucher in an error")
+			}
+		}
+		_, _, err := c.Submit(ctx, dayD, []byte(Header+"\n"))
+		check(err)
+		_, err = c.ListSince(ctx, dayD)
+		check(err)
+		_, err = c.Errors(ctx, "id", 100)
+		check(err)
+		check(c.Recover(ctx, "id", dayD, nil))
+	})
+}

@@ -250,15 +250,15 @@ func (r *Reporter) runTenant(ctx context.Context, t tenant) error {
 		return err
 	}
 	first := today.Add(-r.retentionDays())
-	if first.Before(since) {
-		first = since
-	}
 	states := map[Day]*DayState{}
 	var need []Day
 	for d := first; !last.Before(d); d = d.Add(1) {
 		s, err := loadDay(ctx, r.st, t.id, d)
 		if err != nil {
 			return err
+		}
+		if d.Before(since) && !s.Force {
+			continue // before this gateway reported: only an operator's Reset brings it in
 		}
 		states[d] = s
 		if now.Before(s.NextAttempt) {
@@ -278,7 +278,7 @@ func (r *Reporter) runTenant(ctx context.Context, t tenant) error {
 			}
 		}
 	}
-	reconcile := !last.Before(first) && r.reconciliationDue(ctx, t, today)
+	reconcile := !last.Before(since) && r.reconciliationDue(ctx, t, today)
 	if len(need) == 0 && !reconcile {
 		return nil
 	}
@@ -308,7 +308,7 @@ func (r *Reporter) runTenant(ctx context.Context, t tenant) error {
 				if err := r.noData(ctx, t, tr); err != nil {
 					return err
 				}
-			case !slices.Contains(need, tr.Date) && !now.Before(s.NextAttempt) && s.State != LocalFailed:
+			case !slices.Contains(need, tr.Date) && !now.Before(s.NextAttempt) && s.State != LocalFailed && s.State != LocalForeign:
 				need = append(need, tr.Date)
 			}
 		}
@@ -668,8 +668,12 @@ func (r *Reporter) Reset(ctx context.Context, tenantID string, d Day) error {
 	if !found {
 		return fmt.Errorf("tracing: %s is not a configured tenant", tenantID)
 	}
-	if !d.Before(DayOf(r.now(), r.loc)) {
+	today := DayOf(r.now(), r.loc)
+	if !d.Before(today) {
 		return fmt.Errorf("tracing: %s is not a past day", d)
+	}
+	if d.Before(today.Add(-r.retentionDays())) {
+		return fmt.Errorf("tracing: %s is beyond the retention (%d days): this gateway has no counters for it", d, r.retentionDays())
 	}
 	s, err := loadDay(ctx, r.st, tenantID, d)
 	if err != nil {

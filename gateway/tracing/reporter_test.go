@@ -357,6 +357,20 @@ func TestReconciliationFindsDaysWithoutData(t *testing.T) {
 	if e.sim.Calls()["recover"] != 0 {
 		t.Fatal("recovered a day without data")
 	}
+	// The operator accepts sending this gateway's (empty) file for it.
+	if err := e.rep.Reset(context.Background(), tenantA, dayD.Add(-3)); err != nil {
+		t.Fatal(err)
+	}
+	e.run()
+	if s := e.day(dayD.Add(-3)); s.State != LocalPending || s.Method != "RECOVER" || e.remote(dayD.Add(-3)).State != "PENDING" {
+		t.Fatalf("after the reset: %+v", s)
+	}
+	if err := e.rep.Reset(context.Background(), tenantA, dayD.Add(-40)); err == nil {
+		t.Fatal("a reset beyond the retention was accepted")
+	}
+	if err := e.rep.Reset(context.Background(), tenantB, dayD); err == nil {
+		t.Fatal("a reset of an unknown tenant was accepted")
+	}
 }
 
 func TestLateCountsReplaceACompletedDay(t *testing.T) {
