@@ -152,7 +152,7 @@ func DefaultInstanceID() string {
 		return "gateway"
 	}
 	id := strings.Map(func(r rune) rune {
-		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+		if strings.ContainsRune(idChars, r) {
 			return r
 		}
 		return '-'

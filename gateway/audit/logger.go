@@ -206,7 +206,13 @@ func ValidInstanceID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
 	}
-	return strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == "" && id[0] != '.' && id[0] != '-'
+	return onlyIDChars(id) && id[0] != '.' && id[0] != '-'
 }
 
+// idChars may appear in instance and key ids (and so in file names and pseudonyms).
+const idChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
+func onlyIDChars(s string) bool { return strings.Trim(s, idChars) == "" }
+
+// formatTime is the entries' time text (TimeFormat, in UTC).
 func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"strings"
 )
 
 // MinPseudonymKeyBytes is the shortest accepted pseudonymisation key: HMAC-SHA256 with fewer than 32
@@ -68,5 +67,5 @@ func validKeyID(id string) bool {
 	if id == "" || len(id) > 32 {
 		return false
 	}
-	return strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == ""
+	return onlyIDChars(id)
 }
