@@ -57,3 +57,22 @@ func TestCodeShapes(t *testing.T) {
 		t.Fatal("IsBelfioreStatoEstero")
 	}
 }
+
+func TestStatoISORoundTrip(t *testing.T) {
+	for _, c := range []struct{ istat, iso string }{{"100", "380"}, {"215", "250"}, {"235", "642"}, {"436", "504"}, {"605", "076"}, {"536", "840"}} {
+		if got, ok := StatoISO(c.istat); !ok || got != c.iso {
+			t.Errorf("StatoISO(%s) = %q, %v; want %s", c.istat, got, ok, c.iso)
+		}
+		if got, ok := StatoISTAT(c.iso); !ok || got != c.istat {
+			t.Errorf("StatoISTAT(%s) = %q, %v; want %s", c.iso, got, ok, c.istat)
+		}
+	}
+	for _, istat := range []string{"272", "908", "999", ""} { // Kosovo, a territory, unknown
+		if iso, ok := StatoISO(istat); ok {
+			t.Errorf("StatoISO(%q) = %s, want no mapping", istat, iso)
+		}
+	}
+	if len(isoToISTAT) != len(istatToISO) {
+		t.Fatalf("two ISTAT codes share an ISO code: %d ISO codes for %d ISTAT codes", len(isoToISTAT), len(istatToISO))
+	}
+}

@@ -80,11 +80,29 @@ func NewValidator() (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	return compileComponents(schemas, "urn:welfaregov:contracts:model.json")
+}
+
+// NewValidatorFor compiles the components.schemas of another OpenAPI 3.0 document (YAML or JSON),
+// for instance a foreign contract whose answers a test checks (the SIUSS WaaS api-comuni.yaml).
+func NewValidatorFor(document []byte) (*Validator, error) {
+	doc, err := decodeYAML(document)
+	if err != nil {
+		return nil, err
+	}
+	comps, _ := doc["components"].(map[string]any)
+	raw, _ := comps["schemas"].(map[string]any)
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("openapi: the document has no components.schemas")
+	}
+	return compileComponents(raw, "urn:welfaregov:openapi:document.json")
+}
+
+func compileComponents(schemas map[string]any, loc string) (*Validator, error) {
 	converted := make(map[string]any, len(schemas))
 	for name, s := range schemas {
 		converted[name] = toJSONSchema(s)
 	}
-	const loc = "urn:welfaregov:contracts:model.json"
 	doc := map[string]any{"components": map[string]any{"schemas": converted}}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)

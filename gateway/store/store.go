@@ -35,6 +35,17 @@ var ErrWrongType = errors.New("store: key holds a value of another type")
 // ErrClosed is returned by every operation on a store after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrInvalidLogArgument is returned by LogAppend when atLeast exceeds MaxLogSeq, and by LogRange
+// when limit is not in 1..MaxLogRange.
+var ErrInvalidLogArgument = errors.New("store: log sequence above MaxLogSeq or range limit outside 1..MaxLogRange")
+
+// MaxLogSeq bounds log sequence numbers: Redis's Lua evaluates them as doubles, exact up to 2^53.
+// Epoch milliseconds (the SIUSS feed's sequence) stay below it for the next 285,000 years.
+const MaxLogSeq = 1 << 53
+
+// MaxLogRange bounds the entries one LogRange returns, so one call never moves an unbounded reply.
+const MaxLogRange = 1000
+
 // MaxRateLimit bounds RateLimit's limit. Above it the limiter's microsecond arithmetic would lose
 // precision, and no caller needs more than a billion requests per period.
 const MaxRateLimit = 1_000_000_000
@@ -87,11 +98,35 @@ type Store interface {
 	// disagree still share one limit. limit must be in 1..MaxRateLimit (else ErrInvalidLimit) and
 	// period positive (else ErrInvalidTTL).
 	RateLimit(ctx context.Context, key string, limit int64, period time.Duration) (RateLimitResult, error)
+	// LogAppend appends value to the append-only log at key, atomically, and returns the sequence
+	// number it gave the entry: max(atLeast, last+1), where last is the sequence of the log's newest
+	// entry (0 for an absent log). Sequence numbers are therefore unique and strictly increasing in
+	// the order appends commit, whichever replica appends; passing the current time in milliseconds
+	// as atLeast makes them timestamps that never repeat and never go back (the SIUSS ts_flusso).
+	// atLeast must be <= MaxLogSeq (else ErrInvalidLogArgument; values <= 0 mean "no floor").
+	//
+	// Logs are the one kind of key without a ttl: they are kept until Delete removes them, and the
+	// memory implementation never evicts them. A log key holds nothing else: LogAppend or LogRange
+	// on a key of another type, and any other operation but Set, SetIfAbsent and Delete on a log,
+	// is ErrWrongType (Set replaces a log, as it replaces any key).
+	LogAppend(ctx context.Context, key string, atLeast int64, value []byte) (int64, error)
+	// LogRange returns up to limit entries of the log at key whose sequence is greater than after,
+	// in ascending order of sequence; an absent log gives an empty slice. limit must be in
+	// 1..MaxLogRange (else ErrInvalidLogArgument). The result is a snapshot: concurrent appends land
+	// after it, so paging with after = the last Seq returned sees every entry exactly once.
+	LogRange(ctx context.Context, key string, after int64, limit int) ([]LogEntry, error)
 	// Ping reports whether the backing service answers; nil means operations can be carried out.
 	Ping(ctx context.Context) error
 	// Close releases the resources. Every later operation fails with ErrClosed; a second Close
 	// returns nil.
 	Close() error
+}
+
+// LogEntry is one entry of an append-only log.
+type LogEntry struct {
+	// Seq is the entry's sequence number (see LogAppend), unique within its log.
+	Seq   int64
+	Value []byte
 }
 
 // RateLimitResult is one GCRA decision.

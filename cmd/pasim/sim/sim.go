@@ -2,7 +2,7 @@
 // listener, all serving one deterministic population with shared fault injection. The pasim binary,
 // the end-to-end tests and `make run` use Start.
 //
-// To add a simulator (INPS, ANPR, PDND are due), append a Registration to Registrations with its
+// To add a simulator (INPS and PDND are due), append a Registration to Registrations with its
 // documented default port (DefaultPorts) and a constructor that wraps every endpoint with env.Faults.
 package sim
 
@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/welfaregov/gateway/cmd/pasim/sim/anpr"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
@@ -44,12 +45,14 @@ type Registration struct {
 	New func(env *Env) (http.Handler, error)
 }
 
-// Registrations lists the simulators, in start order. Registration point for INPS, ANPR and PDND.
+// Registrations lists the simulators, in start order. Registration point for INPS and PDND.
 func Registrations() []Registration {
 	return []Registration{
 		// {Name: "pdnd", New: ...}, // PDND token endpoint and JWKS (port 7001)
 		// {Name: "inps", New: ...}, // ConsultazioneISEE SOAP (port 7002)
-		// {Name: "anpr", New: ...}, // E002 REST (port 7003)
+		{Name: "anpr", New: func(env *Env) (http.Handler, error) { // E002 REST (port 7003)
+			return anpr.Handler(anpr.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.ANPRSecurity}), nil
+		}},
 		{Name: "icef", New: func(env *Env) (http.Handler, error) {
 			return icef.Handler(icef.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.ICEFSecurity}), nil
 		}},
@@ -81,6 +84,9 @@ type Options struct {
 	// organizationId; nil accepts any Bearer token (tenant from X-Organization-Id or the token's
 	// unverified organizationId claim).
 	TracingAuthenticate func(r *http.Request, token string) (string, error)
+	// ANPRSecurity verifies the PDND voucher and ModI headers on the ANPR e-services; nil checks only
+	// that they are present (anpr.RequireModIHeaders).
+	ANPRSecurity func(http.Handler) http.Handler
 	// FaultNow and FaultSleep replace the clock and timer of fault injection (tests).
 	FaultNow   func() time.Time
 	FaultSleep func(ctx context.Context, d time.Duration) error

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	anpr "github.com/welfaregov/gateway/adapters/anpr"
+	anprsim "github.com/welfaregov/gateway/cmd/pasim/sim/anpr"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
@@ -20,7 +22,7 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"admin", "icef", "backend", "tracing"} {
+	for _, name := range []string{"admin", "icef", "backend", "anpr", "tracing"} {
 		if !strings.HasPrefix(r.URLs[name], "http://127.0.0.1:") {
 			t.Fatalf("%s URL %q", name, r.URLs[name])
 		}
@@ -32,6 +34,9 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	}
 	if resp, err := http.Get(r.URLs["icef"] + icef.BasePath + "/status"); err != nil || resp.StatusCode != 503 {
 		t.Fatalf("the start-up fault on icef.status is not applied: %v %v", resp, err)
+	}
+	if resp, err := http.Get(r.URLs["anpr"] + anprsim.DefaultBasePath(anpr.C021) + "/status"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("anpr: %v %v", resp, err)
 	}
 	if resp, err := http.Get(r.URLs["tracing"] + "/status"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("tracing: %v %v", resp, err)

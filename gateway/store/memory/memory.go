@@ -176,7 +176,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	switch {
 	case e == nil:
 		return nil, store.ErrNotFound
-	case e.hash != nil:
+	case e.hash != nil, e.log != nil:
 		return nil, wrongType("get")
 	case e.numeric:
 		return strconv.AppendInt(nil, e.num, 10), nil
@@ -246,7 +246,7 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, expected []byt
 	switch {
 	case e == nil:
 		return false, nil
-	case e.hash != nil:
+	case e.hash != nil, e.log != nil:
 		return false, wrongType("compare and delete")
 	case e.numeric && !bytes.Equal(strconv.AppendInt(nil, e.num, 10), expected),
 		!e.numeric && !bytes.Equal(e.value, expected):

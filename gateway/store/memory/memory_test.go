@@ -151,3 +151,25 @@ func TestSweep(t *testing.T) {
 		}
 	})
 }
+
+// TestLogsAreNeverEvicted: a full store evicts values and counters but never a log, even when every
+// other slot is taken by logs, because a flow log lost from memory could not be rebuilt.
+func TestLogsAreNeverEvicted(t *testing.T) {
+	s := newStore(t, memory.Options{MaxEntries: 4, Shards: 1})
+	ctx := t.Context()
+	for i := range 6 {
+		if _, err := s.LogAppend(ctx, fmt.Sprint("log", i), 1, []byte("flow")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 100 {
+		if err := s.Set(ctx, fmt.Sprint("k", i), []byte("v"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		if l, err := s.LogRange(ctx, fmt.Sprint("log", i), 0, 10); err != nil || len(l) != 1 {
+			t.Fatalf("log%d after the store filled up: %v, %v; want its entry", i, l, err)
+		}
+	}
+}

@@ -7,13 +7,14 @@ import (
 )
 
 // entry is one key. Exactly one of value/num (a string, numeric when it was last written as a
-// counter) or hash (a hash of counters) is in use.
+// counter), hash (a hash of counters) or log (an append-only log, which never expires) is in use.
 type entry struct {
 	key     string
 	value   []byte
 	num     int64
 	numeric bool
 	hash    map[string]int64
+	log     *appendLog
 	expires int64 // on the store's clock (ns); the entry is absent from that instant on
 	index   int   // position in the shard's expiry heap
 }
@@ -22,7 +23,7 @@ type entry struct {
 // int64 (what Redis INCRBY refuses).
 func (e *entry) counter(op string) (int64, error) {
 	switch {
-	case e.hash != nil:
+	case e.hash != nil, e.log != nil:
 		return 0, wrongType(op)
 	case e.numeric:
 		return e.num, nil
@@ -60,9 +61,11 @@ func (sh *shard) lookup(key string, now int64) *entry {
 	return e
 }
 
-// insert adds a new entry, first evicting the soonest-expiring one if the shard is full.
+// insert adds a new entry, first evicting the soonest-expiring one if the shard is full. Logs are
+// never evicted: they expire never, so they are the last candidates, and a shard holding nothing
+// else grows past its bound rather than lose one.
 func (sh *shard) insert(e *entry, now, expires int64) {
-	if len(sh.items) >= sh.max {
+	if len(sh.items) >= sh.max && sh.byExpiry[0].e.log == nil {
 		victim := sh.byExpiry[0].e
 		sh.remove(victim)
 		if victim.expires <= now {

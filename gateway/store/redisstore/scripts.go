@@ -83,5 +83,21 @@ redis.call('SET', KEYS[1], string.format('%.0f', now + ahead), 'PX', math.ceil(a
 return {1, delay}
 `)
 
+// logAppend: KEYS[1] a stream; ARGV[1] atLeast, ARGV[2] value. The entry gets the stream id
+// "<seq>-0" with seq = max(atLeast, last + 1), last being the newest entry's seq (0 for a new
+// stream), and the value in field "v". Returns seq. XREVRANGE on a key of another type raises
+// WRONGTYPE, so nothing is written over a value, counter or hash.
+var logAppend = redis.NewScript(`
+local last = 0
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if top[1] then
+  last = tonumber(string.match(top[1][1], '^(%d+)'))
+end
+local seq = tonumber(ARGV[1])
+if seq <= last then seq = last + 1 end
+redis.call('XADD', KEYS[1], string.format('%.0f', seq) .. '-0', 'v', ARGV[2])
+return seq
+`)
+
 // scripts lists every script, for loading them at start.
-var scripts = []*redis.Script{compareAndDelete, incr, incrUpTo, hincr, rateLimit}
+var scripts = []*redis.Script{compareAndDelete, incr, incrUpTo, hincr, rateLimit, logAppend}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -281,6 +282,34 @@ func testWrongType(t *testing.T, s store.Store, _ bool) {
 	if v := mustGet(t, s, "max"); string(v) != "9223372036854775807" {
 		t.Fatalf("an overflowing Incr changed the counter to %q", v)
 	}
+	_, err = s.LogAppend(c, "log", 1, []byte("entry"))
+	mustNil(t, err)
+	logOps := map[string]error{
+		"LogAppend(text)":       second(s.LogAppend(c, "text", 1, []byte("x"))),
+		"LogAppend(hash)":       second(s.LogAppend(c, "hash", 1, []byte("x"))),
+		"LogRange(text)":        second(s.LogRange(c, "text", 0, 10)),
+		"LogRange(hash)":        second(s.LogRange(c, "hash", 0, 10)),
+		"Get(log)":              second(s.Get(c, "log")),
+		"Incr(log)":             second(s.Incr(c, "log", 1, time.Minute)),
+		"HIncr(log)":            second(s.HIncr(c, "log", "f", 1, time.Minute)),
+		"HGetAll(log)":          second(s.HGetAll(c, "log")),
+		"CompareAndDelete(log)": second(s.CompareAndDelete(c, "log", []byte("entry"))),
+		"RateLimit(log)":        second(s.RateLimit(c, "log", 1, time.Second)),
+	}
+	_, _, logOps["IncrUpTo(log)"] = s.IncrUpTo(c, "log", 1, 10, time.Minute)
+	for op, err := range logOps {
+		if !errors.Is(err, store.ErrWrongType) {
+			t.Errorf("%s: %v, want ErrWrongType", op, err)
+		}
+	}
+	if l, err := s.LogRange(c, "log", 0, 10); err != nil || len(l) != 1 {
+		t.Fatalf("the log after refused operations: %v, %v; want its one entry", l, err)
+	}
+	mustFalse(t, "SetIfAbsent over a log")(s.SetIfAbsent(c, "log", []byte("x"), time.Minute))
+	mustNil(t, s.Set(c, "log", []byte("now a string"), time.Minute))
+	if v := mustGet(t, s, "log"); string(v) != "now a string" {
+		t.Fatalf("Set over a log: Get = %q", v)
+	}
 	mustNil(t, s.Set(c, "hash", []byte("now a string"), time.Minute)) // Set replaces any type
 	if v := mustGet(t, s, "hash"); string(v) != "now a string" {
 		t.Fatalf("Set over a hash: Get = %q", v)
@@ -357,6 +386,17 @@ func testInvalidArguments(t *testing.T, s store.Store, _ bool) {
 			}
 		}
 	}
+	if _, err := s.LogAppend(c, "log", store.MaxLogSeq+1, []byte("v")); !errors.Is(err, store.ErrInvalidLogArgument) {
+		t.Errorf("LogAppend with atLeast MaxLogSeq+1: %v, want ErrInvalidLogArgument", err)
+	}
+	for _, limit := range []int{0, -1, store.MaxLogRange + 1} {
+		if _, err := s.LogRange(c, "log", 0, limit); !errors.Is(err, store.ErrInvalidLogArgument) {
+			t.Errorf("LogRange with limit %d: %v, want ErrInvalidLogArgument", limit, err)
+		}
+	}
+	if l, err := s.LogRange(c, "log", 0, 10); err != nil || len(l) != 0 {
+		t.Fatalf("a rejected LogAppend appended: %v, %v", l, err)
+	}
 	for _, limit := range []int64{0, -1, store.MaxRateLimit + 1, math.MaxInt64} {
 		if _, err := s.RateLimit(c, "k", limit, time.Second); !errors.Is(err, store.ErrInvalidLimit) {
 			t.Errorf("RateLimit with limit %d: %v, want ErrInvalidLimit", limit, err)
@@ -413,6 +453,8 @@ func allOps(c context.Context, s store.Store) map[string]error {
 		"HIncr":            second(s.HIncr(c, "h", "f", 1, time.Minute)),
 		"HGetAll":          second(s.HGetAll(c, "h")),
 		"RateLimit":        second(s.RateLimit(c, "r", 1, time.Second)),
+		"LogAppend":        second(s.LogAppend(c, "log", 1, []byte("v"))),
+		"LogRange":         second(s.LogRange(c, "log", 0, 10)),
 		"Ping":             s.Ping(c),
 	}
 	_, _, errs["IncrUpTo"] = s.IncrUpTo(c, "n", 1, 5, time.Minute)
@@ -443,5 +485,141 @@ func mustInt(t *testing.T, what string, want int64) func(int64, error) {
 		if err != nil || n != want {
 			t.Fatalf("%s = %d, %v; want %d", what, n, err, want)
 		}
+	}
+}
+
+// testLog: sequence numbers are max(atLeast, last+1), LogRange pages strictly after a sequence, in
+// order, and copies values both ways; Delete removes a log and a new one starts again from its floor.
+func testLog(t *testing.T, s store.Store, _ bool) {
+	c := ctx(t)
+	if l, err := s.LogRange(c, "log", 0, 10); err != nil || l == nil || len(l) != 0 {
+		t.Fatalf("LogRange of an absent log = %#v, %v; want an empty, non-nil slice", l, err)
+	}
+	value := []byte("first\x00\xff")
+	appends := []struct {
+		atLeast, want int64
+		value         string
+	}{
+		{100, 100, "first\x00\xff"}, // the floor of an empty log is atLeast
+		{50, 101, "second"},         // a floor behind the log: last+1
+		{101, 102, ""},              // equal to last: last+1; an empty value is a value
+		{200, 200, "fourth"},        // a floor ahead: a gap
+		{0, 201, "fifth"},
+		{-7, 202, "sixth"},
+	}
+	for i, a := range appends {
+		v := []byte(a.value)
+		if i == 0 {
+			v = value
+		}
+		mustInt(t, fmt.Sprintf("LogAppend #%d (atLeast %d)", i+1, a.atLeast), a.want)(s.LogAppend(c, "log", a.atLeast, v))
+	}
+	value[0] = 'X' // the store must have copied the value
+	all, err := s.LogRange(c, "log", -1, store.MaxLogRange)
+	mustNil(t, err)
+	if len(all) != len(appends) {
+		t.Fatalf("LogRange of the whole log: %d entries, want %d", len(all), len(appends))
+	}
+	for i, a := range appends {
+		if all[i].Seq != a.want || string(all[i].Value) != a.value {
+			t.Fatalf("entry %d = {%d %q}, want {%d %q}", i, all[i].Seq, all[i].Value, a.want, a.value)
+		}
+	}
+	all[0].Value[0] = 'Y' // nor may it hand out its own buffer
+	for _, p := range []struct {
+		after int64
+		limit int
+		want  []int64
+	}{
+		{0, 2, []int64{100, 101}},
+		{101, 2, []int64{102, 200}},
+		{102, 10, []int64{200, 201, 202}},
+		{150, 1, []int64{200}},
+		{202, 10, nil},
+		{math.MaxInt64, 10, nil},
+	} {
+		page, err := s.LogRange(c, "log", p.after, p.limit)
+		mustNil(t, err)
+		var got []int64
+		for _, e := range page {
+			got = append(got, e.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(p.want) {
+			t.Fatalf("LogRange(after %d, limit %d) = %v, want %v", p.after, p.limit, got, p.want)
+		}
+	}
+	if first, _ := s.LogRange(c, "log", 0, 1); string(first[0].Value) != "first\x00\xff" {
+		t.Fatalf("stored value changed through a caller's buffer: %q", first[0].Value)
+	}
+	mustNil(t, s.Delete(c, "log"))
+	if l, err := s.LogRange(c, "log", 0, 10); err != nil || len(l) != 0 {
+		t.Fatalf("LogRange after Delete = %v, %v; want empty", l, err)
+	}
+	mustInt(t, "LogAppend to a deleted log", 5)(s.LogAppend(c, "log", 5, []byte("again")))
+	mustInt(t, "LogAppend at MaxLogSeq", store.MaxLogSeq)(s.LogAppend(c, "edge", store.MaxLogSeq, []byte("x")))
+}
+
+// testLogConcurrent: appends racing with the same floor get distinct sequences, and a reader paging
+// with after = the last Seq it saw, while they run, sees every entry exactly once and in order.
+func testLogConcurrent(t *testing.T, s store.Store, _ bool) {
+	appendAndPage(t, s, s)
+}
+
+// appendAndPage runs 4 writers of 50 entries each (alternating between a and b) against one reader
+// paging on b, and checks the reader saw all 200 entries once, in strictly increasing order.
+func appendAndPage(t *testing.T, a, b store.Store) {
+	const writers, each = 4, 50
+	c := ctx(t)
+	floor := time.Now().UnixMilli()
+	done := make(chan struct{})
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			var err error
+			for i := range each {
+				if _, err = pick(a, b, w).LogAppend(c, "log", floor, []byte(fmt.Sprintf("%d/%d", w, i))); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	go func() {
+		for range writers {
+			check(t, <-errs)
+		}
+		close(done)
+	}()
+	seen := map[string]bool{}
+	var last int64 = -1
+	read := func() int {
+		page, err := b.LogRange(c, "log", last, 7)
+		mustNil(t, err)
+		for _, e := range page {
+			if e.Seq <= last {
+				t.Fatalf("LogRange went back: %d after %d", e.Seq, last)
+			}
+			if seen[string(e.Value)] {
+				t.Fatalf("entry %q seen twice", e.Value)
+			}
+			seen[string(e.Value)], last = true, e.Seq
+		}
+		return len(page)
+	}
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		read()
+	}
+	for read() > 0 {
+	}
+	if len(seen) != writers*each {
+		t.Fatalf("the reader saw %d distinct entries, want %d", len(seen), writers*each)
+	}
+	if last < floor+writers*each-1 {
+		t.Fatalf("last sequence %d: %d appends with floor %d must reach at least %d", last, writers*each, floor, floor+writers*each-1)
 	}
 }

@@ -59,6 +59,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 		{"wrong-type", testWrongType},
 		{"rate-limit", testRateLimit},
 		{"rate-limit-concurrent", testRateLimitConcurrent},
+		{"log", testLog},
+		{"log-concurrent", testLogConcurrent},
 		{"invalid-arguments", testInvalidArguments},
 		{"context", testContext},
 		{"ping", testPing},
@@ -116,6 +118,11 @@ func RunShared(t *testing.T, newPair func(t *testing.T) (store.Store, store.Stor
 		if added != 40 || n != 40 {
 			t.Fatalf("60 IncrUpTo over two replicas with limit 40: %d added, counter %d; want 40 and 40", added, n)
 		}
+	})
+	t.Run("log", func(t *testing.T) {
+		t.Parallel()
+		a, b := newPair(t)
+		appendAndPage(t, a, b)
 	})
 	t.Run("lock-handoff", func(t *testing.T) {
 		t.Parallel()

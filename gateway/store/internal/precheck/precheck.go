@@ -32,3 +32,27 @@ func Write(ctx context.Context, closed bool, backend, op string, ttl time.Durati
 	}
 	return nil
 }
+
+// LogAppend is Call for store.Store.LogAppend: store.ErrInvalidLogArgument when atLeast is above
+// store.MaxLogSeq.
+func LogAppend(ctx context.Context, closed bool, backend string, atLeast int64) error {
+	if err := Call(ctx, closed, backend, "log append"); err != nil {
+		return err
+	}
+	if atLeast > store.MaxLogSeq {
+		return fmt.Errorf("store: %s log append: atLeast %d above %d: %w", backend, atLeast, int64(store.MaxLogSeq), store.ErrInvalidLogArgument)
+	}
+	return nil
+}
+
+// LogRange is Call for store.Store.LogRange: store.ErrInvalidLogArgument when limit is outside
+// 1..store.MaxLogRange.
+func LogRange(ctx context.Context, closed bool, backend string, limit int) error {
+	if err := Call(ctx, closed, backend, "log range"); err != nil {
+		return err
+	}
+	if limit < 1 || limit > store.MaxLogRange {
+		return fmt.Errorf("store: %s log range: limit %d outside 1..%d: %w", backend, limit, store.MaxLogRange, store.ErrInvalidLogArgument)
+	}
+	return nil
+}

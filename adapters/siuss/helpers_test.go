@@ -1,0 +1,77 @@
+package siuss_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/welfaregov/gateway/adapters/siuss"
+	"github.com/welfaregov/gateway/adapters/welfaregov"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
+	"github.com/welfaregov/gateway/contracts"
+)
+
+// testEnte is the ente of the generated flows (Comune di Trento; its real 11-digit codice fiscale).
+var testEnte = siuss.Ente{Codice: "L378", Denominazione: "COMUNE DI TRENTO", Indirizzo: "L378", CFOperatore: "00355870221"}
+
+// populationFlow is one prestazione of the pasim population, translated and built.
+type populationFlow struct {
+	id    string
+	model contracts.PrestazioneSociale
+	xml   []byte
+}
+
+// populationModels translates every prestazione of the deterministic population into the model.
+func populationModels(t testing.TB) []contracts.PrestazioneSociale {
+	t.Helper()
+	pop := population.Build(population.DefaultSeed)
+	out := make([]contracts.PrestazioneSociale, 0, len(pop.Prestazioni))
+	for _, p := range pop.Prestazioni {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w welfaregov.Prestazione
+		if err := json.Unmarshal(b, &w); err != nil {
+			t.Fatal(err)
+		}
+		m, err := w.ToModel()
+		if err != nil {
+			t.Fatalf("prestazione %s: %v", p.ID, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// populationFlows builds one PS flow per prestazione of the population.
+func populationFlows(t testing.TB) []populationFlow {
+	t.Helper()
+	day := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	var out []populationFlow
+	for i, m := range populationModels(t) {
+		id, err := siuss.IDFlusso(testEnte.Codice, siuss.TipoPS, day, int64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := siuss.BuildPS(id, testEnte, m)
+		if err != nil {
+			t.Fatalf("building flow %d: %v", i, err)
+		}
+		out = append(out, populationFlow{id, m, x})
+	}
+	return out
+}
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func describe(ps []siuss.Problem) string { return fmt.Sprint(ps) }

@@ -1,0 +1,199 @@
+// Package app assembles the gateway: the root configuration (one section per component), the
+// order in which components are built and closed, and Run.
+//
+// To add a component: give it a section in Config (a struct with yaml tags and a Check), call its
+// Check in Config.Check, build it in New after what it depends on, register its close with
+// a.onClose right after building it, and add its keys to the configuration reference in README.md
+// (a test fails until you do).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/gateway/server"
+	"github.com/welfaregov/gateway/gateway/store"
+	"github.com/welfaregov/gateway/gateway/store/storeconfig"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// RunDir is where the gateway writes run-time files (the development certificate of TLS mode
+	// dev). Relative paths are from the working directory. Default ".run".
+	RunDir string `yaml:"run_dir"`
+	// Log configures the JSON log on standard error.
+	Log logging.Config `yaml:"log"`
+	// Listeners configures the e-service, internal API and admin listeners.
+	Listeners server.Config `yaml:"listeners"`
+	// Store says where the state shared by replicas lives (memory or Redis).
+	Store store.Config `yaml:"store"`
+}
+
+// Check records every problem of every section, each with its full dotted path.
+func (c *Config) Check(ck config.Checker) {
+	c.Log.Check(ck.At("log"))
+	c.Listeners.Check(ck.At("listeners"))
+	c.Store.Check(ck.At("store"))
+}
+
+func (c *Config) runDir() string {
+	if c.RunDir == "" {
+		return ".run"
+	}
+	return c.RunDir
+}
+
+// Load reads the YAML file at path with the WGW_ overrides in env (os.Environ form), decodes it
+// strictly and checks it. The error, a *config.Invalid, lists every problem found, decoding and
+// checking alike, one per line, each naming its field.
+func Load(path string, env []string) (*Config, error) {
+	var c Config
+	ck := config.NewChecker()
+	config.Load(ck, path, env, &c)
+	c.Check(ck)
+	return &c, ck.Err()
+}
+
+// Options are what the process gives the application.
+type Options struct {
+	// LogOutput receives the JSON log. Default os.Stderr.
+	LogOutput io.Writer
+	// Version is logged at start ("v1.2.0 (abc1234)").
+	Version string
+}
+
+// App is a built gateway, ready to Run.
+type App struct {
+	log     *slog.Logger
+	srv     *server.Server
+	store   store.Store
+	closers []closer
+	closed  bool
+}
+
+type closer struct {
+	name  string
+	close func() error
+}
+
+// New builds every component in dependency order. If a step fails, what was already built is
+// closed (in reverse order) and the error names the step. cfg must have passed Check (Load does it).
+func New(cfg *Config, opts Options) (_ *App, err error) {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	a := &App{log: logging.New(opts.LogOutput, cfg.Log)}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, a.Close())
+		}
+	}()
+
+	// 1. Shared state. A Redis that does not answer yet is not an error: /status reports it.
+	// go-redis logs through a process-wide logger; route it into ours (JSON, sanitized).
+	redis.SetLogger(redisLogger{a.log})
+	ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
+	a.store, err = storeconfig.Open(ctx, cfg.Store)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("app: store: %w", err)
+	}
+	a.onClose("store", a.store.Close)
+
+	// 2. Listeners: bound now (all or none), served by Run.
+	runDir, err := filepath.Abs(cfg.runDir())
+	if err != nil {
+		return nil, fmt.Errorf("app: run_dir: %w", err)
+	}
+	if a.srv, err = server.New(cfg.Listeners, server.Options{Logger: a.log, RunDir: runDir}); err != nil {
+		return nil, err
+	}
+	a.onClose("listeners", a.srv.Close)
+
+	// 3. Health: Redis is critical, because replay protection and rate limits depend on it.
+	if cfg.Store.Backend == store.BackendRedis {
+		a.srv.AddHealthCheck("redis", a.store.Ping, true)
+	}
+
+	// 4. Routes of the e-services, internal API and admin handlers are registered here as they
+	// are written (a.srv.EServices(), a.srv.Internal(), a.srv.Admin()).
+
+	a.log.Info("gateway built", "version", opts.Version, "store", storeBackend(cfg.Store), "run_dir", runDir)
+	return a, nil
+}
+
+// storeOpenTimeout bounds what opening the store may wait for (preloading Redis scripts when
+// Redis answers); a Redis that does not answer in time is reported by /status, not fatal.
+const storeOpenTimeout = 2 * time.Second
+
+func storeBackend(c store.Config) string {
+	if c.Backend == "" {
+		return store.BackendMemory
+	}
+	return c.Backend
+}
+
+// redisLogger sends go-redis's own messages (reconnect attempts) to the JSON log at debug level:
+// the health check already logs once when Redis goes down and once when it recovers.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, args ...any) {
+	l.log.Debug("redis client", "detail", fmt.Sprintf(format, args...))
+}
+
+func (a *App) onClose(name string, f func() error) {
+	a.closers = append(a.closers, closer{name, f})
+}
+
+// Run serves until ctx is done (SIGINT/SIGTERM in cmd/gateway), drains requests in flight within
+// listeners.shutdown_grace, then closes every component. It returns the first serving error and
+// any close errors.
+func (a *App) Run(ctx context.Context) error {
+	serveErr := a.srv.Serve(ctx)
+	closeErr := a.Close()
+	if serveErr == nil && closeErr == nil {
+		a.log.Info("stopped")
+	}
+	return errors.Join(serveErr, closeErr)
+}
+
+// Close closes the components in reverse build order, once; it reports every failure.
+func (a *App) Close() error {
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		c := a.closers[i]
+		if err := c.close(); err != nil {
+			errs = append(errs, fmt.Errorf("app: closing %s: %w", c.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Endpoints lists the listeners' URLs (e-services, internal, admin).
+func (a *App) Endpoints() []server.Endpoint { return a.srv.Endpoints() }
+
+// DevRootFile is the PEM file of the development root certificate, or "" when no listener uses
+// TLS mode dev. curl --cacert FILE trusts the e-service listener with it.
+func (a *App) DevRootFile() string {
+	if dev := a.srv.DevPKI(); dev != nil {
+		return dev.RootFile
+	}
+	return ""
+}
+
+// Logger is the application's logger.
+func (a *App) Logger() *slog.Logger { return a.log }

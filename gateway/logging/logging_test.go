@@ -1,0 +1,236 @@
+package logging
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/big"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/welfaregov/gateway/gateway/config"
+)
+
+// A codice fiscale with a valid check character (Mario Rossi, born 1 January 1980 in Roma) and
+// the same person's omocode (digits replaced by letters).
+const (
+	cf        = "RSSMRA80A01H501U"
+	cfOmocode = "RSSMRAULALMHRLMD"
+	cfMasked  = "RSSMRA**********"
+)
+
+// signedJWT makes a real ES256 JWS with a key generated here, so the test exercises the shape of a
+// genuine token rather than a hand-typed look-alike.
+func signedJWT(t testing.TB, claims string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding
+	signingInput := enc.EncodeToString([]byte(`{"alg":"ES256","typ":"at+jwt","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(claims))
+	sum := sha256.Sum256([]byte(signingInput))
+	r, s, err := ecdsa.Sign(rand.Reader, key, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	if !ecdsa.Verify(&key.PublicKey, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		t.Fatal("signature does not verify")
+	}
+	return signingInput + "." + enc.EncodeToString(sig)
+}
+
+type logLine map[string]any
+
+func logLines(t *testing.T, buf *bytes.Buffer) []logLine {
+	t.Helper()
+	var out []logLine
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m logLine
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestJSONShape(t *testing.T) {
+	var buf bytes.Buffer
+	New(&buf, Config{Level: "debug"}).Debug("hello", "n", 3)
+	l := logLines(t, &buf)[0]
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(l["time"].(string)) {
+		t.Errorf("time %q is not RFC 3339 UTC", l["time"])
+	}
+	if l["level"] != "DEBUG" || l["msg"] != "hello" || l["n"] != 3.0 {
+		t.Errorf("line %v", l)
+	}
+}
+
+func TestLevel(t *testing.T) {
+	var buf bytes.Buffer
+	log := New(&buf, Config{Level: "warn"})
+	log.Info("hidden")
+	log.Warn("shown")
+	if lines := logLines(t, &buf); len(lines) != 1 || lines[0]["msg"] != "shown" {
+		t.Fatalf("lines %v", lines)
+	}
+	ck := config.NewChecker()
+	(&Config{Level: "verbose"}).Check(ck.At("log"))
+	(&Config{Level: "INFO"}).Check(ck.At("log"))
+	if p := ck.Problems(); len(p) != 1 || p[0].Field != "log.level" {
+		t.Fatalf("problems %v", ck.Err())
+	}
+}
+
+type person struct {
+	CodiceFiscale string   `json:"codiceFiscale"`
+	Tokens        []string `json:"tokens"`
+}
+
+type stringer struct{ s string }
+
+func (s stringer) String() string { return s.s }
+
+// TestNoCodiceFiscaleInOutput logs a codice fiscale through every path a value can take and
+// checks the written bytes.
+func TestNoCodiceFiscaleInOutput(t *testing.T) {
+	var buf bytes.Buffer
+	log := New(&buf, Config{}).With("subject", cf).WithGroup("req")
+	log.Info("lookup for "+strings.ToLower(cf)+" failed",
+		"cf", cf,
+		"omocode", cfOmocode,
+		"path", "/anagrafe/"+cf+"/famiglia",
+		"err", errors.New("anpr: no record for "+cf),
+		"stringer", stringer{"cf=" + cf},
+		"list", []string{cf, "x"},
+		"struct", person{CodiceFiscale: cf},
+		"bytes", []byte(cf),
+		slog.Group("inner", "cf", cf),
+	)
+	out := buf.String()
+	for _, c := range []string{cf, strings.ToLower(cf), cfOmocode} {
+		if strings.Contains(out, c) {
+			t.Fatalf("codice fiscale %s in log output:\n%s", c, out)
+		}
+	}
+	if n := strings.Count(out, cfMasked); n != 11 {
+		t.Errorf("%d masked codes, want 11:\n%s", n, out)
+	}
+	l := logLines(t, &buf)[0]
+	if l["subject"] != cfMasked || l["msg"] != "lookup for "+cfMasked+" failed" {
+		t.Errorf("line %v", l)
+	}
+	req := l["req"].(map[string]any)
+	if req["struct"].(map[string]any)["codiceFiscale"] != cfMasked {
+		t.Errorf("struct attribute %v", req["struct"])
+	}
+}
+
+func TestNoTokenSignatureInOutput(t *testing.T) {
+	tok := signedJWT(t, `{"sub":"`+cf+`","purposeId":"p1"}`)
+	parts := strings.Split(tok, ".")
+	var buf bytes.Buffer
+	New(&buf, Config{}).Info("voucher rejected: "+tok,
+		"authorization", "Bearer "+tok,
+		"err", errors.New("modi: bad Agid-JWT-Signature "+tok+": expired"),
+		"struct", person{Tokens: []string{tok}},
+	)
+	out := buf.String()
+	if strings.Contains(out, parts[2]) || strings.Contains(out, parts[1]) {
+		t.Fatalf("payload or signature in log output:\n%s", out)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	want := parts[0] + ".[redacted sha256=" + hexPrefix(sum[:6]) + "]"
+	if n := strings.Count(out, want); n != 4 {
+		t.Fatalf("%d redacted tokens %q, want 4:\n%s", n, want, out)
+	}
+	l := logLines(t, &buf)[0]
+	if l["authorization"] != "Bearer "+want {
+		t.Errorf("authorization %q", l["authorization"])
+	}
+}
+
+func hexPrefix(b []byte) string {
+	const digits = "0123456789abcdef"
+	var s strings.Builder
+	for _, c := range b {
+		s.WriteByte(digits[c>>4])
+		s.WriteByte(digits[c&15])
+	}
+	return s.String()
+}
+
+func TestRedactTokens(t *testing.T) {
+	long := "eyJ" + strings.Repeat("A", 600)
+	cases := map[string]struct{ in, want string }{
+		"ok/hostname-untouched":     {"gateway.welfaregov.example", "gateway.welfaregov.example"},
+		"ok/two-segments-untouched": {"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0"},
+		"ok/inside-a-run":           {"xeyJhbGciOiJub25lIn0.a.b", "xeyJhbGciOiJub25lIn0.a.b"},
+		"ok/short-header":           {"eyJa.b.c", "eyJa.b.c"},
+		"redact/unsigned":           {"t=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "t=eyJhbGciOiJub25lIn0.[redacted sha256="},
+		"redact/detached":           {"eyJhbGciOiJFUzI1NiJ9..c2ln", "eyJhbGciOiJFUzI1NiJ9.[redacted sha256="},
+		"redact/jwe-five-segments":  {"eyJhbGciOiJSU0EifQ.a.b.c.d end", "eyJhbGciOiJSU0EifQ.[redacted sha256="},
+		"redact/long-header":        {long + ".p.s", "[redacted JWS sha256="},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := RedactTokens(tc.in)
+			if !strings.Contains(got, tc.want) {
+				t.Fatalf("RedactTokens(%q) = %q, want it to contain %q", tc.in, got, tc.want)
+			}
+			if strings.HasPrefix(name, "redact/") && strings.Contains(got, "c2ln") {
+				t.Fatalf("signature kept: %q", got)
+			}
+		})
+	}
+	if got := RedactTokens("eyJhbGciOiJSU0EifQ.a.b.c.d end"); !strings.HasSuffix(got, "] end") {
+		t.Errorf("JWE not consumed whole: %q", got)
+	}
+}
+
+func TestMaskCodiciFiscali(t *testing.T) {
+	cases := map[string]string{
+		cf:                           cfMasked,
+		"cf:" + cf + ",":             "cf:" + cfMasked + ",",
+		"_" + cf + "_":               "_" + cfMasked + "_",
+		cf + " " + cfOmocode:         cfMasked + " " + cfMasked,
+		"RSSMRA80A01H501X":           cfMasked, // wrong check character: still personal data
+		"X" + cf:                     "X" + cf, // part of a longer token
+		cf + "9":                     cf + "9",
+		"RSSMRA80Z01H501U":           "RSSMRA80Z01H501U", // Z is not a month
+		"1234567890123456":           "1234567890123456",
+		"request 3f2b9c1e-aaaa-bbbb": "request 3f2b9c1e-aaaa-bbbb",
+		"":                           "",
+	}
+	for in, want := range cases {
+		if got := MaskCodiciFiscali(in); got != want {
+			t.Errorf("MaskCodiciFiscali(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	f.Add("lookup " + cf + " with eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig")
+	f.Add(cfOmocode)
+	f.Add("eyJhbGciOiJSU0EifQ.a.b.c.d.e.f")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Sanitize(s)
+		if again := Sanitize(out); again != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, again)
+		}
+		if MaskCodiciFiscali(out) != out {
+			t.Fatalf("codice fiscale left in %q", out)
+		}
+	})
+}
