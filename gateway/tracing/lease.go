@@ -37,15 +37,9 @@ func acquire(ctx context.Context, st store.Store, key, owner string, ttl time.Du
 	return &lease{st: st, key: key, owner: []byte(owner), ttl: ttl}, true, nil
 }
 
-// renew extends the lease: the store has no compare-and-expire, so it deletes the lease if still
-// ours and takes it again. Between the two another replica may take it; then renew reports false and
-// the holder stops (its work is idempotent against PDND, see README.md).
+// renew extends the lease by its ttl, from now, if it is still ours.
 func (l *lease) renew(ctx context.Context) (bool, error) {
-	ok, err := l.st.CompareAndDelete(ctx, l.key, l.owner)
-	if err != nil || !ok {
-		return false, err
-	}
-	return l.st.SetIfAbsent(ctx, l.key, l.owner, l.ttl)
+	return l.st.CompareAndExpire(ctx, l.key, l.owner, l.ttl)
 }
 
 // release frees the lease if it is still ours.
