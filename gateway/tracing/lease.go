@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,4 +79,29 @@ func (l *lease) keep(ctx context.Context) (context.Context, func()) {
 		<-stopped
 		cancel(nil)
 	}
+}
+
+// held reports whether the lease is still ours, reading it back from the store.
+func (l *lease) held(ctx context.Context) error {
+	b, err := l.st.Get(ctx, l.key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("tracing: checking the lock: %w", err)
+	}
+	if string(b) != string(l.owner) {
+		return errLostLock
+	}
+	return nil
+}
+
+var errLostLock = errors.New("tracing: the lock is no longer this replica's")
+
+type leaseKey struct{}
+
+// checkLease fails when the run's lease (in ctx) is no longer held: called right before each
+// upload, so a replica that stalled past the lease's ttl does not upload next to its successor.
+func checkLease(ctx context.Context) error {
+	if l, ok := ctx.Value(leaseKey{}).(*lease); ok {
+		return l.held(ctx)
+	}
+	return nil
 }

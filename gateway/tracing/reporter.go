@@ -173,7 +173,7 @@ func (r *Reporter) RunOnce(ctx context.Context) error {
 	if !ok {
 		return ErrNotLeader
 	}
-	ctx, stop := l.keep(ctx)
+	ctx, stop := l.keep(context.WithValue(ctx, leaseKey{}, l))
 	defer func() {
 		stop()
 		_ = l.release(context.WithoutCancel(ctx))
@@ -481,6 +481,9 @@ func (r *Reporter) follow(ctx context.Context, t tenant, s *DayState, tr Tracing
 
 // submit uploads a day PDND has no tracing for.
 func (r *Reporter) submit(ctx context.Context, t tenant, s *DayState, csv []byte) error {
+	if err := checkLease(ctx); err != nil {
+		return err
+	}
 	s.TriedSHA256 = sha(csv)
 	id, others, err := t.client.Submit(ctx, s.Date, csv)
 	var apiErr *APIError
@@ -511,6 +514,9 @@ func (r *Reporter) submit(ctx context.Context, t tenant, s *DayState, csv []byte
 
 // upload sends a recover or a replace.
 func (r *Reporter) upload(ctx context.Context, t tenant, s *DayState, method string, csv []byte) error {
+	if err := checkLease(ctx); err != nil {
+		return err
+	}
 	s.TriedSHA256 = sha(csv)
 	var err error
 	if method == "REPLACE" {

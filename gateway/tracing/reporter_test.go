@@ -562,3 +562,24 @@ func TestCollectorExposesTheStates(t *testing.T) {
 		t.Fatalf("series: %v", got)
 	}
 }
+
+func TestNoUploadAfterTheLockWasLost(t *testing.T) {
+	e := newEnv(t, duringD, memStore(t), simtracing.Options{})
+	e.count(duringD, purpose1, token1, 200, 1)
+	e.clk.Set(afterD)
+	// This replica stalled past its lease; another one holds the lock now.
+	mine := &lease{st: e.st, key: keyLock, owner: []byte("gw-1:stalled"), ttl: time.Minute}
+	if ok, err := e.st.SetIfAbsent(context.Background(), keyLock, []byte("gw-2:fresh"), time.Minute); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	ctx := context.WithValue(context.Background(), leaseKey{}, mine)
+	if err := e.rep.runTenant(ctx, e.rep.tenants[0]); !errors.Is(err, errLostLock) {
+		t.Fatalf("run with a lost lock: %v", err)
+	}
+	if calls := e.sim.Calls(); calls["submit"] != 0 {
+		t.Fatalf("uploaded without the lock: %v", calls)
+	}
+	if s := e.day(dayD); s.Attempts != 0 {
+		t.Fatalf("a lost lock is not the day's failure: %+v", s)
+	}
+}
