@@ -444,9 +444,10 @@ func (r *Reporter) follow(ctx context.Context, t tenant, s *DayState, tr Tracing
 		r.logErrors(t, s, errs, slog.LevelWarn)
 		changed := false
 		for _, e := range errs {
+			purpose := strings.ToLower(e.PurposeID) // the file's ids are lower case
 			blocking := e.Severity != "WARNING"
-			if blocking && (e.ErrorCode == CodePurposeNotFound || e.ErrorCode == CodeInvalidPurpose) && e.PurposeID != "" && !slices.Contains(s.Excluded, e.PurposeID) {
-				s.Excluded = append(s.Excluded, e.PurposeID)
+			if blocking && (e.ErrorCode == CodePurposeNotFound || e.ErrorCode == CodeInvalidPurpose) && purpose != "" && !slices.Contains(s.Excluded, purpose) {
+				s.Excluded = append(s.Excluded, purpose)
 				changed = true
 			}
 		}
