@@ -24,12 +24,13 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/inps"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/simhttp"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/tracing"
 	"github.com/welfaregov/gateway/gateway/problem"
 )
 
 // DefaultPorts are the documented ports of `pasim serve`, reserved for every simulator, including
 // those not written yet.
-var DefaultPorts = map[string]int{"admin": 7000, "pdnd": 7001, "inps": 7002, "anpr": 7003, "icef": 7004, "backend": 7005}
+var DefaultPorts = map[string]int{"admin": 7000, "pdnd": 7001, "inps": 7002, "anpr": 7003, "icef": 7004, "backend": 7005, "tracing": 7006}
 
 // Env is what a simulator constructor gets.
 type Env struct {
@@ -61,6 +62,11 @@ func Registrations() []Registration {
 		{Name: "backend", New: func(env *Env) (http.Handler, error) {
 			return backend.New(backend.Options{Population: env.Population, Faults: env.Faults, APIKey: env.Options.BackendAPIKey}).Handler(), nil
 		}},
+		// PDND Tracing API (port 7006). It belongs with PDND; it has its own listener because the real
+		// API has its own host (api.tracing.interop.pagopa.it).
+		{Name: "tracing", New: func(env *Env) (http.Handler, error) {
+			return tracing.New(tracing.Options{Faults: env.Faults, Authenticate: env.Options.TracingAuthenticate}).Handler(), nil
+		}},
 	}
 }
 
@@ -80,6 +86,10 @@ type Options struct {
 	// INPSSecurity verifies the PDND voucher on ConsultazioneISEE; nil means inps.RequireBearer (a
 	// Bearer header must be present).
 	INPSSecurity func(http.Handler) http.Handler
+	// TracingAuthenticate verifies the PDND-API voucher on the Tracing API and returns its
+	// organizationId; nil accepts any Bearer token (tenant from X-Organization-Id or the token's
+	// unverified organizationId claim).
+	TracingAuthenticate func(r *http.Request, token string) (string, error)
 	// ANPRSecurity verifies the PDND voucher and ModI headers on the ANPR e-services; nil checks only
 	// that they are present (anpr.RequireModIHeaders).
 	ANPRSecurity func(http.Handler) http.Handler

@@ -23,7 +23,7 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"admin", "icef", "backend", "anpr", "inps"} {
+	for _, name := range []string{"admin", "icef", "backend", "anpr", "inps", "tracing"} {
 		if !strings.HasPrefix(r.URLs[name], "http://127.0.0.1:") {
 			t.Fatalf("%s URL %q", name, r.URLs[name])
 		}
@@ -44,6 +44,9 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	ireq.Header.Set("SOAPAction", `"http://inps.it/ConsultazioneISEE/ISvcConsultazione/ConsultazioneAttestazione"`)
 	if resp, err := http.DefaultClient.Do(ireq); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("inps: %v %v", resp, err)
+	}
+	if resp, err := http.Get(r.URLs["tracing"] + "/status"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tracing: %v %v", resp, err)
 	}
 	resp, err := http.Get(r.URLs["admin"] + "/faults")
 	if err != nil || resp.StatusCode != 200 {
