@@ -21,10 +21,11 @@ import (
 // LoadCompose loads a compose file with compose-go, the loader `docker compose` itself uses: it
 // validates the file against the Compose specification's schema, resolves YAML anchors and
 // merges, relative paths and defaults, and checks that what services use is declared. The
-// environment is empty, so the file cannot depend on the developer's.
-func LoadCompose(ctx context.Context, file string) (*types.Project, error) {
+// environment is empty, so the file cannot depend on the developer's. Relative paths are
+// resolved from workDir (the file's directory for `docker compose -f FILE`).
+func LoadCompose(ctx context.Context, file, workDir string) (*types.Project, error) {
 	opts, err := cli.NewProjectOptions([]string{file},
-		cli.WithWorkingDirectory(filepath.Dir(file)),
+		cli.WithWorkingDirectory(workDir),
 		cli.WithEnv(nil),
 		cli.WithResolvedPaths(true),
 		cli.WithConsistency(true),

@@ -359,7 +359,7 @@ func CopiedFromBuild(f *dockerfile.File) ([]string, error) {
 			for _, src := range in.Args[:len(in.Args)-1] {
 				rel, err := filepath.Rel(workdir, path.Clean(src))
 				if err != nil || strings.HasPrefix(rel, "..") {
-					return nil, fmt.Errorf("Dockerfile:%d copies %s, outside the build stage's WORKDIR %s", in.Line, src, workdir)
+					return nil, fmt.Errorf("deploy/Dockerfile line %d copies %s, outside the build stage's WORKDIR %s", in.Line, src, workdir)
 				}
 				out = append(out, filepath.ToSlash(rel))
 			}

@@ -60,15 +60,21 @@ func TestValidate(t *testing.T) {
 	}{
 		"ok/deployment":         {src: deployment},
 		"ok/int-or-string-port": {src: deployment, edit: func(s string) string { return strings.Replace(s, "port: http", "port: 8080", 1) }},
-		"ok/null-dropped":       {src: deployment, edit: func(s string) string { return strings.Replace(s, "metadata: {name: web}", "metadata: {name: web, annotations: null}", 1) }},
+		"ok/null-dropped": {src: deployment, edit: func(s string) string {
+			return strings.Replace(s, "metadata: {name: web}", "metadata: {name: web, annotations: null}", 1)
+		}},
 		"ok/service": {src: `
 apiVersion: v1
 kind: Service
 metadata: {name: s}
 spec: {ports: [{port: 443, targetPort: https}], selector: {a: b}}`},
-		"fail/unknown-field": {src: deployment, edit: func(s string) string { return strings.Replace(s, "image: nginx", "image: nginx\n          imagePullPolice: Always", 1) },
+		"fail/unknown-field": {src: deployment, edit: func(s string) string {
+			return strings.Replace(s, "image: nginx", "image: nginx\n          imagePullPolice: Always", 1)
+		},
 			want: []string{"Deployment/web: /spec/template/spec/containers/0: additional properties 'imagePullPolice' not allowed"}},
-		"fail/wrong-type": {src: deployment, edit: func(s string) string { return strings.Replace(s, "spec:\n  selector", "spec:\n  replicas: two\n  selector", 1) },
+		"fail/wrong-type": {src: deployment, edit: func(s string) string {
+			return strings.Replace(s, "spec:\n  selector", "spec:\n  replicas: two\n  selector", 1)
+		},
 			want: []string{"/spec/replicas: got string, want integer"}},
 		"fail/missing-required": {src: deployment, edit: func(s string) string { return strings.Replace(s, "- name: web\n          image", "- image", 1) },
 			want: []string{"/spec/template/spec/containers/0: missing property 'name'"}},
