@@ -76,21 +76,16 @@ func CheckKube(ctx context.Context, objs []map[string]any, o KubeOptions) ([]Fin
 	for _, obj := range objs {
 		name := fmt.Sprintf("%v/%v", obj["kind"], nameOf(obj))
 		if obj["apiVersion"] == "monitoring.coreos.com/v1" {
-			// Not a built-in kind: its schema is the Prometheus Operator's Go type, decoded strictly.
+			// Not a built-in kind: its schema is the Prometheus Operator's Go type, which c.add
+			// decodes strictly (unknown fields refused).
 			if obj["kind"] != "ServiceMonitor" {
 				fs.add(RuleSchema, name, "no schema for %v %v", obj["apiVersion"], obj["kind"])
 				continue
 			}
-			var sm monitoringv1.ServiceMonitor
-			if err := decodeStrict(obj, &sm); err != nil {
-				fs.add(RuleSchema, name, "%v", err)
-				continue
+		} else {
+			for _, p := range o.Schemas.Validate(obj) {
+				fs.add(RuleSchema, p.Object, "%s", strings.TrimPrefix(p.String(), p.Object+": "))
 			}
-			c.serviceMonitors = append(c.serviceMonitors, sm)
-			continue
-		}
-		for _, p := range o.Schemas.Validate(obj) {
-			fs.add(RuleSchema, p.Object, "%s", strings.TrimPrefix(p.String(), p.Object+": "))
 		}
 		if err := c.add(obj); err != nil {
 			fs.add(RuleSchema, name, "%v", err)
@@ -149,40 +144,38 @@ func decodeStrict(obj map[string]any, into any) error {
 }
 
 func (c *cluster) add(obj map[string]any) error {
-	var err error
 	switch fmt.Sprintf("%v %v", obj["apiVersion"], obj["kind"]) {
 	case "apps/v1 Deployment":
-		var d appsv1.Deployment
-		if err = decodeStrict(obj, &d); err == nil {
-			c.deployments = append(c.deployments, d)
-		}
+		return decodeAppend(obj, &c.deployments)
 	case "v1 Service":
-		var s corev1.Service
-		if err = decodeStrict(obj, &s); err == nil {
-			c.services = append(c.services, s)
-		}
+		return decodeAppend(obj, &c.services)
 	case "autoscaling/v2 HorizontalPodAutoscaler":
-		var h autoscalingv2.HorizontalPodAutoscaler
-		if err = decodeStrict(obj, &h); err == nil {
-			c.hpas = append(c.hpas, h)
-		}
+		return decodeAppend(obj, &c.hpas)
 	case "policy/v1 PodDisruptionBudget":
-		var p policyv1.PodDisruptionBudget
-		if err = decodeStrict(obj, &p); err == nil {
-			c.pdbs = append(c.pdbs, p)
-		}
+		return decodeAppend(obj, &c.pdbs)
 	case "networking.k8s.io/v1 NetworkPolicy":
-		var n networkingv1.NetworkPolicy
-		if err = decodeStrict(obj, &n); err == nil {
-			c.netpols = append(c.netpols, n)
-		}
+		return decodeAppend(obj, &c.netpols)
+	case "monitoring.coreos.com/v1 ServiceMonitor":
+		return decodeAppend(obj, &c.serviceMonitors)
 	case "v1 ConfigMap":
 		var cm corev1.ConfigMap
-		if err = decodeStrict(obj, &cm); err == nil {
+		err := decodeStrict(obj, &cm)
+		if err == nil {
 			c.configMaps[cm.Name] = cm
 		}
+		return err
 	}
-	return err
+	return nil
+}
+
+// decodeAppend decodes obj strictly into a new T and appends it to list.
+func decodeAppend[T any](obj map[string]any, list *[]T) error {
+	var v T
+	if err := decodeStrict(obj, &v); err != nil {
+		return err
+	}
+	*list = append(*list, v)
+	return nil
 }
 
 func gatewayContainer(pod *corev1.PodSpec) *corev1.Container {
