@@ -79,8 +79,13 @@ func TestCompose(t *testing.T) {
 			svc(d, "gateway-1")["depends_on"] = map[string]any{"pasim": map[string]any{"condition": "service_started"}}
 		}, RuleCompose, "must depend on redis being healthy"},
 		"fail/simulator-on-loopback": {func(t *testing.T, d map[string]any) {
-			cmd := svc(d, "pasim")["command"].([]any)
-			svc(d, "pasim")["command"] = cmd[:len(cmd)-1] // drops --listen-backend
+			var kept []any
+			for _, arg := range svc(d, "pasim")["command"].([]any) {
+				if !strings.HasPrefix(arg.(string), "--listen-backend") {
+					kept = append(kept, arg)
+				}
+			}
+			svc(d, "pasim")["command"] = kept
 		}, RuleSimulatorExpose, "pasim listener backend"},
 		"fail/unknown-build-target": {func(t *testing.T, d map[string]any) {
 			svc(d, "pasim")["build"].(map[string]any)["target"] = "simulators"
