@@ -113,8 +113,9 @@ type Simulator struct {
 
 // New checks the options, generates the keys, registers the seed on a fresh authority and writes
 // the credentials manifest.
-func New(o Options) (*Simulator, error) {
-	base, err := url.Parse(o.BaseURL)
+func New(o Options) (_ *Simulator, err error) {
+	base, perr := url.Parse(o.BaseURL)
+	err = perr
 	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
 		return nil, fmt.Errorf("pdnd: BaseURL %q is not an http(s) URL", o.BaseURL)
 	}
@@ -139,6 +140,11 @@ func New(o Options) (*Simulator, error) {
 			return nil, err
 		}
 		s.ownStore = true
+		defer func() {
+			if err != nil {
+				_ = s.Close()
+			}
+		}()
 	}
 	if s.auth, err = pdndtest.NewAuthority(s.store); err != nil {
 		return nil, err
