@@ -20,7 +20,7 @@ import (
 // clientFlags are the flags of a PDND client: its id, key and the token endpoint.
 type clientFlags struct {
 	clientID, purposeID, kid, key, aud, tokenURL, now *string
-	timeout                                         *time.Duration
+	timeout                                           *time.Duration
 }
 
 func addClientFlags(fs *flag.FlagSet, token bool) *clientFlags {

@@ -71,8 +71,12 @@ func (in *inspection) add(sev, reason, format string, args ...any) {
 	in.Problems = append(in.Problems, problemItem{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }
 
-func (in *inspection) errorf(reason, format string, args ...any) { in.add(sevError, reason, format, args...) }
-func (in *inspection) warnf(reason, format string, args ...any)  { in.add(sevWarning, reason, format, args...) }
+func (in *inspection) errorf(reason, format string, args ...any) {
+	in.add(sevError, reason, format, args...)
+}
+func (in *inspection) warnf(reason, format string, args ...any) {
+	in.add(sevWarning, reason, format, args...)
+}
 
 // inspectContext is what the cross-checks know about the request.
 type inspectContext struct {
@@ -251,17 +255,21 @@ func guessKind(h, c map[string]any) string {
 	switch {
 	case typ == "dpop+jwt" || (hasJWK && c["htm"] != nil):
 		return kindDPoP
-	case typ == "at+jwt" || c["client_id"] != nil || c["organizationId"] != nil:
+	case typ == "at+jwt":
 		return kindVoucher
-	case c["signed_headers"] != nil:
-		return kindIntegrity
-	case c["dnonce"] != nil || c["userID"] != nil || c["userLocation"] != nil:
-		return kindAudit
 	}
 	for _, a := range audList(c["aud"]) {
 		if strings.HasSuffix(a, "/client-assertion") {
 			return kindAssertion
 		}
+	}
+	switch {
+	case c["client_id"] != nil || c["organizationId"] != nil:
+		return kindVoucher
+	case c["signed_headers"] != nil:
+		return kindIntegrity
+	case c["dnonce"] != nil || c["userID"] != nil || c["userLocation"] != nil:
+		return kindAudit
 	}
 	switch {
 	case h["x5c"] != nil:
@@ -721,12 +729,11 @@ func (ic *inspectContext) checkIntegrity(in *inspection) {
 func (ic *inspectContext) checkDigestValue(in *inspection, v, what string) {
 	algo, enc, found := strings.Cut(v, "=")
 	switch {
+	case hex64.MatchString(v) || isBase64Of32(v):
+		in.errorf("integrity.digest_malformed", "%s %q has no algorithm: the SHA-256= prefix is missing (italia/anpr#4211)", what, v)
+		return
 	case !found:
-		hint := ""
-		if hex64.MatchString(v) || isBase64Of32(v) {
-			hint = " (the SHA-256= prefix is missing; italia/anpr#4211)"
-		}
-		in.errorf("integrity.digest_malformed", "%s %q is not SHA-256=<base64>%s", what, v, hint)
+		in.errorf("integrity.digest_malformed", "%s %q is not SHA-256=<base64>", what, v)
 		return
 	case !strings.EqualFold(algo, "SHA-256"):
 		in.errorf("integrity.digest_malformed", "%s uses algorithm %q: ModI uses SHA-256 (with the hyphen)", what, algo)

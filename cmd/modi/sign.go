@@ -78,6 +78,13 @@ func runSign(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// spelled are the ModI header names as the guidelines write them (http.Header canonicalises
+// them to Agid-Jwt-Signature; names are case-insensitive, but people grep for these).
+var spelled = map[string]string{
+	"Agid-Jwt-Signature":        modi.SignatureHeader,
+	"Agid-Jwt-Trackingevidence": modi.TrackingEvidenceHeader,
+}
+
 // printHeaders prints one "Name: value" line per header, in a stable order.
 func printHeaders(w io.Writer, h http.Header) {
 	names := make([]string, 0, len(h))
@@ -86,8 +93,12 @@ func printHeaders(w io.Writer, h http.Header) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		display := n
+		if s, ok := spelled[n]; ok {
+			display = s
+		}
 		for _, v := range h[n] {
-			fmt.Fprintf(w, "%s: %s\n", n, v)
+			fmt.Fprintf(w, "%s: %s\n", display, v)
 		}
 	}
 }
