@@ -105,7 +105,7 @@ func TestInspectFindsSeededMistakes(t *testing.T) {
 		"voucher-typ": {[]string{"--kind", "voucher", sign(jwt, map[string]any{"iss": "i", "sub": "s", "client_id": "c", "aud": "a", "jti": "v",
 			"iat": now, "exp": now + 600, "purposeId": "p"})}, "voucher.typ_invalid", "at+jwt"},
 		"signed-headers-object": {[]string{integrity(map[string]string{"digest": "SHA-256=x"})}, "integrity.signed_headers_invalid", "array"},
-		"signed-digest-hex": {[]string{integrity([]map[string]string{{"digest": "SHA-256=" + hex.EncodeToString(bodySum[:])}})}, "integrity.digest_malformed", "hex"},
+		"signed-digest-hex":     {[]string{integrity([]map[string]string{{"digest": "SHA-256=" + hex.EncodeToString(bodySum[:])}})}, "integrity.digest_malformed", "hex"},
 		"body-mismatch": {[]string{"--body", bodyFile, integrity([]map[string]string{{"digest": "SHA-256=" + base64.StdEncoding.EncodeToString(make([]byte, 32))}})},
 			"integrity.digest_mismatch", "body bytes"},
 		"integrity-too-old": {[]string{sign(jwt, map[string]any{"iss": "i", "aud": "a", "iat": now - 3600, "exp": now + 60, "jti": "k",
