@@ -283,13 +283,4 @@ func (s *Seed) eservice(name string) EService {
 	return EService{}
 }
 
-func (s *Seed) purpose(name string) Purpose {
-	for _, p := range s.Purposes {
-		if p.Name == name {
-			return p
-		}
-	}
-	return Purpose{}
-}
-
 func active(state string) bool { return state == "" || strings.EqualFold(state, "ACTIVE") }
