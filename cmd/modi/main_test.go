@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,6 +29,10 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		return m.Run() // fuzzing runs in-process code only: no binary, no pasim
+	}
 	dir, err := os.MkdirTemp("", "modi-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
