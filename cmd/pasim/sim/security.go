@@ -7,8 +7,10 @@ import (
 
 	anprmodel "github.com/welfaregov/gateway/adapters/anpr"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/anpr"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/inps"
 	pdndsim "github.com/welfaregov/gateway/cmd/pasim/sim/pdnd"
 	"github.com/welfaregov/gateway/gateway/modi"
+	"github.com/welfaregov/gateway/gateway/secerr"
 )
 
 // DefaultHosts are the {{name}} placeholders of the PDND seed that no running simulator provides:
@@ -53,7 +55,32 @@ func verifies(env *Env) bool { return env.PDND != nil && !env.Options.PresenceOn
 const (
 	anprAPIClient = "mininterno-api"
 	icefAPIClient = "pat-api"
+	inpsAPIClient = "inps-api"
 )
+
+// inpsGuard verifies ConsultazioneISEE's voucher (ID_AUTH_REST_01 via PDND: INPS's SOAP e-service
+// asks for no ModI message pattern), bound to the e-service of the seed. Refusals are INPS's 401
+// with a SOAP Fault (inps.Unauthorized), the gateway's code in brackets; a dependency down is 503.
+func inpsGuard(p *pdndsim.Simulator) (func(http.Handler) http.Handler, error) {
+	return p.Guard(pdndsim.GuardOptions{
+		EService:  "inps-consultazione-isee",
+		APIClient: inpsAPIClient,
+		WriteError: func(w http.ResponseWriter, _ *http.Request, err error) {
+			e := secerr.As(err)
+			switch {
+			case e == nil:
+				http.Error(w, "the request could not be read", http.StatusBadRequest)
+			case e.Status() == http.StatusServiceUnavailable:
+				w.Header().Set("Retry-After", "5")
+				http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+			case e.Status() == http.StatusForbidden:
+				inps.Unauthorized(w, "insufficient_scope", "Voucher PDND non valido per questo e-service: "+e.Detail+" ["+e.Code()+"]")
+			default:
+				inps.Unauthorized(w, "invalid_token", "Voucher PDND non valido: "+e.Detail+" ["+e.Code()+"]")
+			}
+		},
+	})
+}
 
 // anprGuards verifies each ANPR use case as ANPR's GovWay does for E002 (pdnd-modi.md §2.3-2.4,
 // italia/anpr#4496): the voucher of the use case's e-service (ID_AUTH_REST_01 via PDND), and

@@ -2,12 +2,12 @@
 // listener, all serving one deterministic population with shared fault injection. The pasim binary,
 // the end-to-end tests and `make run` use Start.
 //
-// To add a simulator (INPS is due), append a Registration to Registrations with its documented
-// default port (DefaultPorts) and a constructor that wraps every endpoint with env.Faults.
+// To add a simulator, append a Registration to Registrations with its documented default port
+// (DefaultPorts) and a constructor that wraps every endpoint with env.Faults.
 //
 // PDND comes first: every listener is open before any simulator is built (so each knows the
 // others' URLs), and the simulators after PDND put its real verification in front of their
-// e-services (security.go).
+// e-services and of the Tracing API (security.go).
 package sim
 
 import (
@@ -27,14 +27,16 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
 	pdndsim "github.com/welfaregov/gateway/cmd/pasim/sim/pdnd"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/inps"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/simhttp"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/tracing"
 	"github.com/welfaregov/gateway/gateway/problem"
 )
 
 // DefaultPorts are the documented ports of `pasim serve`, reserved for every simulator, including
 // those not written yet.
-var DefaultPorts = map[string]int{"admin": 7000, "pdnd": 7001, "inps": 7002, "anpr": 7003, "icef": 7004, "backend": 7005}
+var DefaultPorts = map[string]int{"admin": 7000, "pdnd": 7001, "inps": 7002, "anpr": 7003, "icef": 7004, "backend": 7005, "tracing": 7006}
 
 // Env is what a simulator constructor gets.
 type Env struct {
@@ -56,11 +58,20 @@ type Registration struct {
 	New func(env *Env) (http.Handler, error)
 }
 
-// Registrations lists the simulators, in start order. Registration point for INPS.
+// Registrations lists the simulators, in start order (PDND first: the others verify with it).
 func Registrations() []Registration {
 	return []Registration{
 		{Name: "pdnd", New: newPDND}, // token endpoint, JWKS, PDND API keys (port 7001)
-		// {Name: "inps", New: ...}, // ConsultazioneISEE SOAP (port 7002)
+		{Name: "inps", New: func(env *Env) (http.Handler, error) { // ConsultazioneISEE SOAP (port 7002)
+			o := inps.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.INPSSecurity}
+			if o.Security == nil && verifies(env) {
+				var err error
+				if o.Security, err = inpsGuard(env.PDND); err != nil {
+					return nil, err
+				}
+			}
+			return inps.Handler(o), nil
+		}},
 		{Name: "anpr", New: func(env *Env) (http.Handler, error) { // E002 REST (port 7003)
 			o := anpr.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.ANPRSecurity}
 			if o.Security == nil && verifies(env) {
@@ -84,6 +95,15 @@ func Registrations() []Registration {
 		{Name: "backend", New: func(env *Env) (http.Handler, error) {
 			return backend.New(backend.Options{Population: env.Population, Faults: env.Faults, APIKey: env.Options.BackendAPIKey}).Handler(), nil
 		}},
+		// PDND Tracing API (port 7006). It belongs with PDND; it has its own listener because the real
+		// API has its own host (api.tracing.interop.pagopa.it).
+		{Name: "tracing", New: func(env *Env) (http.Handler, error) {
+			o := tracing.Options{Faults: env.Faults, Authenticate: env.Options.TracingAuthenticate}
+			if o.Authenticate == nil && verifies(env) {
+				o.Authenticate = env.PDND.AuthenticateM2M
+			}
+			return tracing.New(o).Handler(), nil
+		}},
 	}
 }
 
@@ -101,6 +121,15 @@ type Options struct {
 	// ICEFSecurity replaces the ICEF e-service's security; nil means the real verification against
 	// the PDND simulator (security.go), or none with PresenceOnly.
 	ICEFSecurity func(http.Handler) http.Handler
+	// INPSSecurity replaces ConsultazioneISEE's security; nil means the real verification of the
+	// voucher against the PDND simulator (security.go), or with PresenceOnly inps.RequireBearer (a
+	// Bearer header must be present).
+	INPSSecurity func(http.Handler) http.Handler
+	// TracingAuthenticate replaces the Tracing API's authentication (it returns the caller's
+	// organizationId); nil means the PDND simulator verifies the PDND-API voucher, or with
+	// PresenceOnly any Bearer token is accepted (tenant from X-Organization-Id or the token's
+	// unverified organizationId claim).
+	TracingAuthenticate func(r *http.Request, token string) (string, error)
 	// ANPRSecurity replaces the ANPR e-services' security; nil means the real verification against
 	// the PDND simulator (security.go), or with PresenceOnly the check that the headers are present
 	// (anpr.RequireModIHeaders).

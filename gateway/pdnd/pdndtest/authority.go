@@ -419,16 +419,23 @@ func (a *Authority) ConsumerKeyHandler() http.Handler { return a.keyLookup(a.con
 // ProducerKeyHandler serves GET /producerKeys/{kid} of the PDND API v2 (a producer keychain key).
 func (a *Authority) ProducerKeyHandler() http.Handler { return a.keyLookup(a.producerKey) }
 
-// apiAuth checks the Bearer voucher of a PDND API call: signed by this PDND (a published key),
-// issued to a PDND-API client, not expired.
+// apiAuth checks the Bearer voucher of a PDND API call.
 func (a *Authority) apiAuth(r *http.Request) error {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		return errors.New("a PDND-API voucher is required (Authorization: Bearer)")
 	}
-	t, err := jose.Parse(tok)
+	_, err := a.VerifyAPIVoucher(tok)
+	return err
+}
+
+// VerifyAPIVoucher checks a PDND-API (m2m) voucher as PDND's own APIs do: signed by a published
+// key of this authority, iss, role m2m or m2m-admin, aud the m2m audience, not expired. It returns
+// the voucher's organizationId (the caller's tenant).
+func (a *Authority) VerifyAPIVoucher(token string) (organizationID string, err error) {
+	t, err := jose.Parse(token)
 	if err != nil {
-		return errors.New("the voucher is not a JWS")
+		return "", errors.New("the voucher is not a JWS")
 	}
 	verified := false
 	for _, sg := range a.publishedSigners() {
@@ -437,18 +444,23 @@ func (a *Authority) apiAuth(r *http.Request) error {
 		}
 	}
 	var c struct {
-		Role   string           `json:"role"`
-		Expiry jose.NumericDate `json:"exp"`
+		Iss            string           `json:"iss"`
+		Aud            jose.Audience    `json:"aud"`
+		Role           string           `json:"role"`
+		OrganizationID string           `json:"organizationId"`
+		Expiry         jose.NumericDate `json:"exp"`
 	}
 	switch {
 	case !verified:
-		return errors.New("the voucher is not signed by a key of this PDND")
-	case jose.DecodeClaims(t.Payload, &c) != nil || c.Role != "m2m":
-		return errors.New("the voucher was not issued to a PDND-API client")
+		return "", errors.New("the voucher is not signed by a key of this PDND")
+	case jose.DecodeClaims(t.Payload, &c) != nil || (c.Role != "m2m" && c.Role != "m2m-admin") || c.OrganizationID == "":
+		return "", errors.New("the voucher was not issued to a PDND-API client")
+	case c.Iss != a.Issuer || !c.Aud.Contains(a.M2MAudience):
+		return "", errors.New("the voucher is not for the PDND API of this environment")
 	case !a.now().Before(c.Expiry.Time()):
-		return errors.New("the voucher has expired")
+		return "", errors.New("the voucher has expired")
 	}
-	return nil
+	return c.OrganizationID, nil
 }
 
 // keyLookup serves a PDND API key lookup: find (called with a.mu held) returns the owner members

@@ -107,3 +107,10 @@ func (s *Simulator) inbound(api *Credential) (*modi.Inbound, error) {
 	g.inbound[api.Name] = in
 	return in, nil
 }
+
+// AuthenticateM2M verifies the Bearer voucher of a call to a PDND API served by another simulator
+// (the Tracing API): a PDND-API voucher of this simulator, as the real API requires. It returns the
+// caller's organizationId.
+func (s *Simulator) AuthenticateM2M(_ *http.Request, token string) (string, error) {
+	return s.auth.VerifyAPIVoucher(token)
+}
