@@ -12,8 +12,10 @@ import (
 
 	anpr "github.com/welfaregov/gateway/adapters/anpr"
 	"github.com/welfaregov/gateway/adapters/anpr/e002"
+	inpsadapter "github.com/welfaregov/gateway/adapters/inps"
 	anprsim "github.com/welfaregov/gateway/cmd/pasim/sim/anpr"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/inps"
 	"github.com/welfaregov/gateway/gateway/modi"
 	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/problem"
@@ -170,5 +172,75 @@ func TestPresenceOnly(t *testing.T) {
 	// Past the security check, the GovWay schema check refuses the empty body.
 	if resp.StatusCode != 400 || resp.Header.Get("GovWay-Transaction-ErrorType") != anprsim.GovWayInvalidRequestContent {
 		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestINPSVerifiesTheVoucher: ConsultazioneISEE accepts a voucher of its e-service and refuses
+// another's with INPS's 401 and the gateway's code.
+func TestINPSVerifiesTheVoucher(t *testing.T) {
+	r := startAll(t, Options{})
+	body, err := inpsadapter.BuildConsultazioneAttestazione(inpsadapter.Identity{UserID: "80012345678", CodiceUfficio: "001"},
+		inpsadapter.RichiestaAttestazione{RicercaCF: &inpsadapter.RicercaCF{CodiceFiscale: r.Population.People[0].CodiceFiscale}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := r.URLs["inps"] + inps.Path
+	c := modi.Call{Header: http.Header{"Soapaction": {inpsadapter.OpConsultazioneAttestazione.SOAPActionHeader()}}}
+	send := func(purpose string, tamper func(*http.Request)) (*http.Response, []byte) {
+		cc := c
+		cc.Header = c.Header.Clone()
+		return call(t, r, purpose, "POST", url, body, cc, func(req *http.Request) {
+			req.Header.Set("Content-Type", inpsadapter.ContentType)
+			if tamper != nil {
+				tamper(req)
+			}
+		})
+	}
+	if resp, b := send("welfaregov-isee", nil); resp.StatusCode != 200 || !bytes.Contains(b, []byte("Esito")) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	resp, b := send("welfaregov-icef", nil)
+	if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") || !bytes.Contains(b, []byte("[voucher.aud_mismatch]")) {
+		t.Fatalf("an ICEF voucher at INPS: %d %s", resp.StatusCode, b)
+	}
+	resp, b = send("welfaregov-isee", func(req *http.Request) { req.Header.Set("Authorization", "Bearer not.a.voucher") })
+	if resp.StatusCode != 401 || !bytes.Contains(b, []byte("[voucher.malformed]")) {
+		t.Fatalf("a forged voucher: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestTracingAuthenticatesPDNDAPIVouchers: the Tracing API accepts a PDND-API voucher of the
+// simulator (the tenant is its organizationId) and refuses an e-service voucher or a forged token.
+func TestTracingAuthenticatesPDNDAPIVouchers(t *testing.T) {
+	r := startAll(t, Options{})
+	get := func(token string) int {
+		req, _ := http.NewRequest("GET", r.URLs["tracing"]+"/tracings?offset=0&limit=10", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	api, _ := r.PDND.Credential("welfaregov-api")
+	m2m, err := (&pdnd.Client{ClientID: api.ClientID, TokenURL: r.PDND.Environment().TokenURL,
+		AssertionAudience: r.PDND.Environment().AssertionAudience, Signer: api.Signer}).RequestToken(context.Background(), pdnd.TokenRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(m2m.AccessToken); got != 200 {
+		t.Fatalf("PDND-API voucher: %d", got)
+	}
+	out, _ := r.PDND.Consumer("welfaregov-eservizi")
+	p, _ := r.PDND.Purpose("welfaregov-icef")
+	creds, err := out.Vouchers.Get(context.Background(), pdnd.VoucherRequest{PurposeID: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"e-service voucher": creds.AccessToken, "forged": "eyJhbGciOiJub25lIn0.eyJvcmdhbml6YXRpb25JZCI6IngifQ.x"} {
+		if got := get(tok); got != 401 {
+			t.Errorf("%s: %d", name, got)
+		}
 	}
 }
