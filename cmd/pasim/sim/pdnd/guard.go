@@ -82,7 +82,8 @@ func (s *Simulator) inbound(api *Credential) (*modi.Inbound, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.guards == nil {
-		ctx, cancel := ctxBackground()
+		// The JWKS refreshes in the background until Close cancels it.
+		ctx, cancel := context.WithCancel(context.Background())
 		// A short refetch interval: after an operator rotates the voucher key, the first voucher
 		// with the new kid makes the guards fetch the JWKS again within a second.
 		jwks, err := gpdnd.NewJWKS(ctx, s.env.JWKSURL, gpdnd.WithRefetchInterval(time.Second))

@@ -10,7 +10,6 @@
 package pdnd
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -450,9 +449,4 @@ func (s *Simulator) writeManifest() error {
 		return fmt.Errorf("pdnd: writing %s: %w", s.file, err)
 	}
 	return nil
-}
-
-// ctxBackground is the context of the guards' background work (JWKS refresh); Close ends it.
-func ctxBackground() (context.Context, context.CancelFunc) {
-	return context.WithCancel(context.Background())
 }
