@@ -178,6 +178,9 @@ func New(o Options) (_ *Simulator, err error) {
 	if err := s.writeManifest(); err != nil {
 		return nil, err
 	}
+	if err := s.writeGatewayConfig(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

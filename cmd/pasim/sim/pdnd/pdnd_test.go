@@ -1,6 +1,7 @@
 package pdnd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,10 +14,12 @@ import (
 	"time"
 
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
+	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/jose"
 	gpdnd "github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/pdnd/pdndtest"
 	"github.com/welfaregov/gateway/gateway/secerr"
+	"gopkg.in/yaml.v3"
 )
 
 // startSim serves a simulator with the committed seed on a loopback port.
@@ -318,4 +321,36 @@ func adminDo(t *testing.T, method, url, body string, want int) []byte {
 		t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, b)
 	}
 	return b
+}
+
+// TestGatewayConfig: gateway-pdnd.yaml is a valid pdnd section of the gateway (strict decoding,
+// Check loads both keys) naming the simulator's endpoints and the gateway's two clients.
+func TestGatewayConfig(t *testing.T) {
+	s, _ := startSim(t, Options{})
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(s.ManifestFile()), "gateway-pdnd.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		PDND gpdnd.Config `yaml:"pdnd"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	ck := config.NewChecker()
+	doc.PDND.Check(ck)
+	if err := ck.Err(); err != nil {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	client, _ := s.Credential(GatewayClient)
+	api, _ := s.Credential(GatewayAPIClient)
+	if doc.PDND.Resolved() != s.Environment() || doc.PDND.Client.ClientID != client.ClientID || doc.PDND.APIClient.ClientID != api.ClientID {
+		t.Fatalf("%+v", doc.PDND)
+	}
+	signer, err := doc.PDND.Client.Key.Load()
+	if err != nil || signer.Kid() != client.Kid {
+		t.Fatalf("client key: %v", err)
+	}
 }
