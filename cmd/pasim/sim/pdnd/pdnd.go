@@ -278,6 +278,9 @@ func (s *Simulator) Handler() http.Handler {
 		simhttp.WriteJSON(w, http.StatusOK, problem.Problem{Type: problem.Healthy.URI(), Title: problem.Healthy.Title, Status: 200})
 	})
 	s.adminRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		simhttp.WriteProblem(w, problem.New(problem.NotFound, "no PDND endpoint at %s %s (POST /token.oauth2, GET /.well-known/jwks.json, GET /v2/keys/{kid}, GET /v2/producerKeys/{kid})", r.Method, r.URL.Path))
+	})
 	return mux
 }
 
