@@ -85,9 +85,12 @@ func (e *StatusError) UpstreamClass() Class {
 	return Permanent
 }
 
-// UpstreamFault is true for 5xx and for unexpected 1xx/3xx answers (the upstream broke the
-// protocol), false for 4xx (the upstream judged our request).
-func (e *StatusError) UpstreamFault() bool { return e.Status >= 500 || e.Status < 400 }
+// UpstreamFault (Faulted) is true for 5xx, for 408 and 429 (the upstream is overloaded or
+// rationing us) and for unexpected 1xx/3xx answers (the upstream broke the protocol); false for
+// the other 4xx (the upstream judged our request).
+func (e *StatusError) UpstreamFault() bool {
+	return e.Status >= 500 || e.Status < 400 || e.Status == http.StatusRequestTimeout || e.Status == http.StatusTooManyRequests
+}
 
 // RetryAfterSeconds is RetryAfter in whole seconds, rounded up.
 func (e *StatusError) RetryAfterSeconds() int {

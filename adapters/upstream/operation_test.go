@@ -3,7 +3,6 @@ package upstream
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,9 +20,9 @@ func TestCheckStatus(t *testing.T) {
 		"ok/200":             {status: 200},
 		"ok/204":             {status: 204},
 		"fail/503-seconds":   {status: 503, retryAfter: "30", class: Retryable, fault: true, wait: 30 * time.Second},
-		"fail/429":           {status: 429, retryAfter: "2", class: Retryable, fault: false, wait: 2 * time.Second},
+		"fail/429":           {status: 429, retryAfter: "2", class: Retryable, fault: true, wait: 2 * time.Second},
 		"fail/500":           {status: 500, class: Retryable, fault: true},
-		"fail/408":           {status: 408, class: Retryable},
+		"fail/408":           {status: 408, class: Retryable, fault: true},
 		"fail/501":           {status: 501, class: Permanent, fault: true},
 		"fail/505":           {status: 505, class: Permanent, fault: true},
 		"fail/400":           {status: 400, class: Permanent},
@@ -47,7 +46,7 @@ func TestCheckStatus(t *testing.T) {
 			if !errors.As(err, &se) || se.Status != tc.status || se.RetryAfter != tc.wait {
 				t.Fatalf("%#v", err)
 			}
-			if ClassOf(err) != tc.class || IsUpstreamFault(err) != (tc.class == Retryable || tc.fault) {
+			if ClassOf(err) != tc.class || IsUpstreamFault(err) != tc.fault {
 				t.Fatalf("class %v fault %v", ClassOf(err), IsUpstreamFault(err))
 			}
 		})
@@ -96,34 +95,6 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
-
-func TestIsUpstreamFault(t *testing.T) {
-	for name, tc := range map[string]struct {
-		err  error
-		want bool
-	}{
-		"nil":                    {nil, false},
-		"business":               {classErr{Business}, false},
-		"retryable":              {fmt.Errorf("x: %w", classErr{Retryable}), true},
-		"permanent-without-says": {classErr{Permanent}, false},
-		"permanent-upstream":     {faultErr{true}, true},
-		"permanent-ours":         {faultErr{false}, false},
-		"deadline":               {context.DeadlineExceeded, true},
-		"cancelled":              {context.Canceled, false},
-	} {
-		t.Run(name, func(t *testing.T) {
-			if got := IsUpstreamFault(tc.err); got != tc.want {
-				t.Fatalf("IsUpstreamFault = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
-type faultErr struct{ upstream bool }
-
-func (e faultErr) Error() string        { return "permanent" }
-func (e faultErr) UpstreamClass() Class { return Permanent }
-func (e faultErr) UpstreamFault() bool  { return e.upstream }
 
 func TestOperationAndCallerTravelInContext(t *testing.T) {
 	ctx := context.Background()

@@ -47,7 +47,7 @@ const (
 	Retryable
 	// Permanent is a failure that repeating the same request cannot fix (an invalid request, a
 	// rejected credential): never retried; it counts against the breaker only when it is the
-	// upstream's fault (see Fault and IsUpstreamFault).
+	// upstream's fault (see Faulted).
 	Permanent
 )
 
@@ -91,30 +91,34 @@ func ClassOf(err error) Class {
 	return Permanent
 }
 
-// RetryAfter is implemented by errors that carry the upstream's Retry-After advice.
-type RetryAfter interface {
-	RetryAfterSeconds() int
-}
-
-// Fault is implemented by Permanent errors that know whose fault they are: true when the upstream
-// broke its own contract (501, an answer that does not parse, a certificate that does not verify),
-// false when our request was wrong or refused (400, 401, 403). A circuit breaker counts the first
-// kind as a failure, because the upstream is unusable for everyone; the second says nothing about
-// the upstream's health.
-type Fault interface {
+// Faulted is implemented by adapter errors that can say whether the failure is the upstream's (or
+// the network's) rather than the caller's. A Permanent failure caused by the upstream (an unknown
+// outcome code, an answer about another subject) must open a circuit breaker; one caused by the
+// caller (an invalid request) must not.
+type Faulted interface {
+	error
 	UpstreamFault() bool
 }
 
-// IsUpstreamFault reports whether err is a failure of the upstream for circuit-breaker purposes:
-// Retryable, or Permanent with a Fault in its chain that says so. Business answers, caller
-// mistakes and a nil error are not.
+// IsUpstreamFault reports whether a circuit breaker should count err as a failure of the
+// upstream: never for nil, a Business answer or the caller's own cancellation; as the error says
+// when it implements Faulted; otherwise when its class is Retryable.
 func IsUpstreamFault(err error) bool {
-	switch ClassOf(err) {
-	case Retryable:
-		return true
-	case Permanent:
-		var f Fault
-		return errors.As(err, &f) && f.UpstreamFault()
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
 	}
-	return false
+	class := ClassOf(err)
+	if class == Business {
+		return false
+	}
+	var f Faulted
+	if errors.As(err, &f) {
+		return f.UpstreamFault()
+	}
+	return class == Retryable
+}
+
+// RetryAfter is implemented by errors that carry the upstream's Retry-After advice.
+type RetryAfter interface {
+	RetryAfterSeconds() int
 }

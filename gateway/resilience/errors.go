@@ -120,14 +120,12 @@ func (e *Error) UpstreamClass() upstream.Class {
 	return upstream.Permanent
 }
 
-// UpstreamFault reports whether the upstream is to blame (for breakers and stale-if-error).
-func (e *Error) UpstreamFault() bool {
-	switch e.Reason {
-	case ReasonTimeout, ReasonTransport, ReasonTLS, ReasonResponseTooLarge:
-		return true
-	}
-	return false
-}
+// UpstreamFault (adapters/upstream.Faulted) is false only for a request the caller built wrong:
+// every other failure here is the upstream's (or the path to it: PDND, the network) and not the
+// caller's, so a cache may answer it with a stale value. Breakers never see the refusals (circuit
+// open, bulkhead full, quota spent, credentials unavailable) as outcomes: the runtime reports them
+// as ErrNotSent.
+func (e *Error) UpstreamFault() bool { return e.Reason != ReasonRequest }
 
 // RetryAfterSeconds implements upstream.RetryAfter.
 func (e *Error) RetryAfterSeconds() int { return int((e.RetryAfter + time.Second - 1) / time.Second) }

@@ -73,6 +73,11 @@ type Store interface {
 	// CompareAndDelete removes key only if it holds exactly expected, and reports whether it did.
 	// Releasing a lock taken with SetIfAbsent uses it, so a replica never frees another's lock.
 	CompareAndDelete(ctx context.Context, key string, expected []byte) (bool, error)
+	// CompareAndExpire gives key a new ttl, counted from now, only if it holds exactly expected, and
+	// reports whether it did. Renewing a lock taken with SetIfAbsent uses it: the holder extends its
+	// own lease and can never extend (or steal) another's, and there is no instant in which the lock
+	// is free, as there would be with CompareAndDelete followed by SetIfAbsent.
+	CompareAndExpire(ctx context.Context, key string, expected []byte, ttl time.Duration) (bool, error)
 	// Incr adds delta to the integer counter at key and returns the new value. An absent key starts
 	// at 0 and gets ttl (fixed window: later calls do not extend the expiry).
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)

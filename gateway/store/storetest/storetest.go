@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 		{"set-if-absent-concurrent", testSetIfAbsentConcurrent},
 		{"delete", testDelete},
 		{"compare-and-delete", testCompareAndDelete},
+		{"compare-and-expire", testCompareAndExpire},
 		{"incr", testIncr},
 		{"incr-fixed-window", testIncrFixedWindow},
 		{"incr-up-to", testIncrUpTo},

@@ -1,0 +1,156 @@
+package pdnd
+
+import (
+	"net/url"
+	"regexp"
+
+	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/jose"
+)
+
+// Environment is a PDND environment's endpoints (pdnd-modi.md §1.1).
+type Environment struct {
+	// Issuer is the voucher iss.
+	Issuer string `yaml:"issuer"`
+	// JWKSURL publishes the keys that sign vouchers.
+	JWKSURL string `yaml:"jwks_url"`
+	// TokenURL is the token endpoint.
+	TokenURL string `yaml:"token_url"`
+	// AssertionAudience is the aud of client assertions.
+	AssertionAudience string `yaml:"assertion_audience"`
+	// APIURL is the PDND API v2 base URL (key lookups).
+	APIURL string `yaml:"api_url"`
+}
+
+// Environments are the published values of PDND's environments. PDND says they may change; the
+// back office shows the authoritative ones, and Config fields override them.
+var Environments = map[string]Environment{
+	"production": {
+		Issuer:            "interop.pagopa.it",
+		JWKSURL:           "https://interop.pagopa.it/.well-known/jwks.json",
+		TokenURL:          "https://auth.interop.pagopa.it/token.oauth2",
+		AssertionAudience: "auth.interop.pagopa.it/client-assertion",
+		APIURL:            "https://api.interop.pagopa.it/v2",
+	},
+	"uat": {
+		Issuer:            "uat.interop.pagopa.it",
+		JWKSURL:           "https://uat.interop.pagopa.it/.well-known/jwks.json",
+		TokenURL:          "https://auth.uat.interop.pagopa.it/token.oauth2",
+		AssertionAudience: "auth.uat.interop.pagopa.it/client-assertion",
+		APIURL:            "https://api.uat.interop.pagopa.it/v2",
+	},
+	"att": {
+		Issuer:            "att.interop.pagopa.it", // inferred from the pattern of the others (§1.1)
+		JWKSURL:           "https://att.interop.pagopa.it/.well-known/jwks.json",
+		TokenURL:          "https://auth.att.interop.pagopa.it/token.oauth2",
+		AssertionAudience: "auth.att.interop.pagopa.it/client-assertion",
+		APIURL:            "https://api.att.interop.pagopa.it/v2",
+	},
+}
+
+// Config is the pdnd section:
+//
+//	pdnd:
+//	  environment: uat            # production | uat | att: fills every URL below
+//	  jwks_refetch_interval: 30s  # at most one on-demand JWKS fetch per interval
+//	  client:                     # the e-service client the gateway calls others with
+//	    client_id: 5f3e...
+//	    key: {private_key: {file: /run/secrets/pdnd-client.pem}}
+//	  api_client:                 # the PDND-API client for key lookups (its own key, GovWay rule)
+//	    client_id: 9a1b...
+//	    key: {private_key: {file: /run/secrets/pdnd-api.pem}}
+type Config struct {
+	// Environment selects the published endpoints: production, uat or att. Required unless every
+	// endpoint below is given.
+	Environment string `yaml:"environment"`
+	// Overrides of the environment's endpoints (empty: the environment's value).
+	Endpoints Environment `yaml:",inline"`
+	// JWKSRefetchInterval bounds on-demand JWKS fetches on an unknown kid. Default 30s, minimum 1s.
+	JWKSRefetchInterval config.Duration `yaml:"jwks_refetch_interval"`
+	// Client is the e-service client used to call other administrations' e-services.
+	Client *ClientConfig `yaml:"client"`
+	// APIClient is the PDND-API client used for GET /keys and /producerKeys. Its key must differ
+	// from the e-service client's (GovWay rule, §1.1).
+	APIClient *ClientConfig `yaml:"api_client"`
+}
+
+// ClientConfig is one PDND client.
+type ClientConfig struct {
+	// ClientID is the client's id as the back office shows it (a UUID).
+	ClientID string `yaml:"client_id"`
+	// Key signs client assertions (and, for the e-service client, the ModI tokens unless modi
+	// configures another key).
+	Key jose.KeyConfig `yaml:"key"`
+	// DPoPKey, when set, enables DPoP vouchers; it must differ from Key.
+	DPoPKey *jose.KeyConfig `yaml:"dpop_key"`
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Resolved returns the environment's endpoints with the overrides applied.
+func (c *Config) Resolved() Environment {
+	env := Environments[c.Environment]
+	o := c.Endpoints
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&env.Issuer, o.Issuer}, {&env.JWKSURL, o.JWKSURL}, {&env.TokenURL, o.TokenURL},
+		{&env.AssertionAudience, o.AssertionAudience}, {&env.APIURL, o.APIURL},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	return env
+}
+
+// Check records configuration problems.
+func (c *Config) Check(ck config.Checker) {
+	if _, ok := Environments[c.Environment]; c.Environment != "" && !ok {
+		ck.Errorf("environment", "%q is not production, uat or att", c.Environment)
+	}
+	env := c.Resolved()
+	for _, f := range []struct {
+		name, v string
+		isURL   bool
+	}{
+		{"issuer", env.Issuer, false}, {"jwks_url", env.JWKSURL, true}, {"token_url", env.TokenURL, true},
+		{"assertion_audience", env.AssertionAudience, false}, {"api_url", env.APIURL, true},
+	} {
+		switch {
+		case f.v == "":
+			ck.Errorf(f.name, "required: set environment (production, uat, att) or this field")
+		case f.isURL:
+			if u, err := url.Parse(f.v); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+				ck.Errorf(f.name, "%q is not an absolute http(s) URL", f.v)
+			}
+		}
+	}
+	if d := c.JWKSRefetchInterval.D(); d != 0 && d < 1e9 {
+		ck.Errorf("jwks_refetch_interval", "%s is below the 1s minimum (PDND must not be hammered)", d)
+	}
+	if c.Client != nil {
+		c.Client.Check(ck.At("client"))
+	}
+	if c.APIClient != nil {
+		c.APIClient.Check(ck.At("api_client"))
+		if c.Client != nil && c.Client.Key.PrivateKey == c.APIClient.Key.PrivateKey && c.Client.Key.PrivateKey.IsSet() {
+			ck.Errorf("api_client.key", "must differ from client.key: the PDND-API client needs its own key (GovWay rule, pdnd-modi.md §1.1)")
+		}
+	}
+}
+
+// Check records configuration problems.
+func (c *ClientConfig) Check(ck config.Checker) {
+	if !uuidPattern.MatchString(c.ClientID) {
+		ck.Errorf("client_id", "%q is not a PDND client id (a UUID)", c.ClientID)
+	}
+	c.Key.Check(ck.At("key"))
+	if c.DPoPKey != nil {
+		c.DPoPKey.Check(ck.At("dpop_key"))
+		if c.DPoPKey.PrivateKey == c.Key.PrivateKey {
+			ck.Errorf("dpop_key", "must differ from key")
+		}
+	}
+}
