@@ -50,5 +50,5 @@ func BenchmarkRuntimeOverhead(b *testing.B) {
 		func(b *testing.B) {
 			roundTrip(b, func(req *http.Request) (*http.Response, error) { return u.Do(ctx, req) })
 		},
-		1.2)
+		1.3)
 }
