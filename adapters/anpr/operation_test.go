@@ -72,3 +72,16 @@ func mustIDs(t *testing.T) *IDGenerator {
 	}
 	return g
 }
+
+func TestEndpointsUnder(t *testing.T) {
+	got := EndpointsUnder(HostProduzione + "/govway/rest/in/MinInternoPortaANPR-PDND/")
+	want := Endpoints(HostProduzione)
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for c, u := range want {
+		if got[c] != u {
+			t.Fatalf("%s: %s, want %s", c, got[c], u)
+		}
+	}
+}
