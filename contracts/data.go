@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	_ "time/tzdata" // Europe/Rome without a zoneinfo database
 )
 
 // DatePrecision says which parts of a Data are known.
@@ -90,6 +91,19 @@ func MustData(year, month, day int) Data {
 	}
 	return d
 }
+
+// RomeZone is Europe/Rome, the time zone of Italian civil dates: the day an ISEE expires, "today"
+// for a question without a date.
+var RomeZone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic("contracts: Europe/Rome is missing from the embedded time zone database: " + err.Error())
+	}
+	return loc
+}()
+
+// TodayInItaly is the civil date in Italy at instant t.
+func TodayInItaly(t time.Time) Data { return DataOf(t.In(RomeZone)) }
 
 // DataOf returns the civil date of t in t's own location, or the zero Data when t's year is outside
 // 1..9999.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	_ "time/tzdata" // Europe/Rome without a zoneinfo database
 
 	adapter "github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
@@ -97,20 +96,11 @@ func (t *Typed[T]) Get(ctx context.Context, subject, variant string, load func(c
 	return v, r, nil
 }
 
-// rome is the zone of Italian civil dates.
-var rome = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic("cache: Europe/Rome is missing from the embedded time zone database: " + err.Error())
-	}
-	return loc
-}()
-
 // ValidUntil is the instant a validity ending on the civil date d ends: the midnight that
 // closes d in Europe/Rome (an ISEE with DataValidita 2025-12-31 is valid through that whole day).
 // A zero or partial date gives the zero time (no end).
 func ValidUntil(d contracts.Data) time.Time {
-	t, err := d.Time(rome)
+	t, err := d.Time(contracts.RomeZone)
 	if err != nil {
 		return time.Time{}
 	}
