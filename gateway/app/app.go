@@ -21,7 +21,9 @@ import (
 
 	"github.com/welfaregov/gateway/gateway/cache"
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/internalapi"
 	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/server"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/storeconfig"
@@ -44,6 +46,12 @@ type Config struct {
 	Upstreams upstream.Config `yaml:"upstreams"`
 	// Cache keeps upstream answers: in process and in the shared store (encrypted).
 	Cache cache.Config `yaml:"cache"`
+	// PDND is the PDND Interoperabilità environment and clients: the vouchers of the calls to
+	// upstreams with auth pdnd (pdnd.client).
+	PDND *pdnd.Config `yaml:"pdnd"`
+	// InternalAPI is the API WelfareGOV calls on the internal listener (ISEE, anagrafe, ICEF,
+	// self-declaration checks). Not served when absent.
+	InternalAPI *internalapi.Config `yaml:"internal_api"`
 }
 
 // Check records every problem of every section, each with its full dotted path.
@@ -53,6 +61,10 @@ func (c *Config) Check(ck config.Checker) {
 	c.Store.Check(ck.At("store"))
 	c.Upstreams.Check(ck.At("upstreams"))
 	c.Cache.Check(ck.At("cache"), c.Store.Backend == store.BackendRedis)
+	if c.PDND != nil {
+		c.PDND.Check(ck.At("pdnd"))
+	}
+	c.checkConsumer(ck)
 }
 
 func (c *Config) runDir() string {
@@ -121,19 +133,10 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	}
 	a.onClose("store", a.store.Close)
 
-	// 1b. The outbound path: the upstream runtime (breakers, bulkheads, quotas, retries) and the
-	// cache in front of it. Upstreams whose auth is pdnd need the PDND/ModI Authorizer, which the
-	// security core provides when it is wired here (until then only auth: none upstreams build).
-	if a.upstreams, err = upstream.New(cfg.Upstreams, upstream.Deps{Store: a.store, Logger: a.log}); err != nil {
-		return nil, fmt.Errorf("app: upstreams: %w", err)
-	}
-	a.onClose("upstreams", a.upstreams.Close)
-	cacheOpts, err := cfg.Cache.Options(a.store, a.log)
-	if err != nil {
-		return nil, fmt.Errorf("app: cache: %w", err)
-	}
-	if a.cache, err = cache.New(cacheOpts); err != nil {
-		return nil, fmt.Errorf("app: cache: %w", err)
+	// 1b. The outbound path: the PDND/ModI Authorizer, the upstream runtime (breakers, bulkheads,
+	// quotas, retries) and the cache in front of it.
+	if err := a.buildOutbound(cfg); err != nil {
+		return nil, err
 	}
 
 	// 2. Listeners: bound now (all or none), served by Run.
@@ -151,8 +154,12 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		a.srv.AddHealthCheck("redis", a.store.Ping, true)
 	}
 
-	// 4. Routes of the e-services, internal API and admin handlers are registered here as they
-	// are written (a.srv.EServices(), a.srv.Internal(), a.srv.Admin()).
+	// 4. The internal API WelfareGOV calls, over the outbound path.
+	if cfg.InternalAPI != nil {
+		if err := a.buildInternalAPI(cfg); err != nil {
+			return nil, err
+		}
+	}
 
 	a.log.Info("gateway built", "version", opts.Version, "store", storeBackend(cfg.Store), "run_dir", runDir)
 	return a, nil

@@ -47,8 +47,12 @@ func (s *Service) ISEE(ctx context.Context, q DomandaISEE) (*RisultatoISEE, erro
 	if beneficiario == "" {
 		beneficiario = cf
 	}
-	if q.Tipo == contracts.ISEEDottorato {
+	tipo := q.Tipo
+	switch {
+	case tipo == contracts.ISEEDottorato:
 		return s.iseeDottorato(ctx, beneficiario, date)
+	case tipo == "" && q.Prestazione == "":
+		tipo = contracts.ISEEOrdinario // no benefit named: the ordinario
 	}
 	esito, r, err := s.attestazione(ctx, cf, date)
 	if err != nil {
@@ -58,7 +62,7 @@ func (s *Service) ISEE(ctx context.Context, q DomandaISEE) (*RisultatoISEE, erro
 	a := *esito.Attestazione
 	a.Provenienza = prov
 	sel, err := inps.SelezionaISEE(a, inps.RichiestaSelezione{CodiceFiscaleBeneficiario: beneficiario,
-		CodicePrestazione: q.Prestazione, Tipo: q.Tipo, DataRiferimento: date})
+		CodicePrestazione: q.Prestazione, Tipo: tipo, DataRiferimento: date})
 	if err != nil {
 		return nil, Problem(err)
 	}

@@ -72,17 +72,13 @@ func New(d Deps) (*Service, error) {
 		s.now = time.Now
 	}
 	var err error
-	if s.attestazioni, err = cache.NewTyped(d.Cache, kindAttestazione, func(e inps.EsitoAttestazione) time.Time {
-		if e.Attestazione == nil {
-			return time.Time{}
-		}
-		return cache.ValidUntil(e.Attestazione.DataValidita)
-	}); err != nil {
+	// Every ISEE key names the day the question is about (the attestation valid on that day), so
+	// an answer does not end with its DataValidita: the kinds' TTLs bound it (a DSU filed later
+	// may change which attestation is the most recent one valid on the day).
+	if s.attestazioni, err = cache.NewTyped[inps.EsitoAttestazione](d.Cache, kindAttestazione, nil); err != nil {
 		return nil, fmt.Errorf("lookup: %w", err)
 	}
-	if s.indicatori, err = cache.NewTyped(d.Cache, kindIndicatore, func(sel contracts.SelezioneISEE) time.Time {
-		return cache.ValidUntil(sel.DataValidita)
-	}); err != nil {
+	if s.indicatori, err = cache.NewTyped[contracts.SelezioneISEE](d.Cache, kindIndicatore, nil); err != nil {
 		return nil, fmt.Errorf("lookup: %w", err)
 	}
 	if s.idANPR, err = cache.NewTyped[anpr.Risultato](d.Cache, kindIDANPR, nil); err != nil {
