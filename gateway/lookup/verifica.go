@@ -395,7 +395,7 @@ func (t *table) compareANPR(dichiarante string, date contracts.Data, n contracts
 		declared := m.RapportoDichiarato
 		switch {
 		case !found && declared == "":
-			m.ANPR = Confronto{Esito: NonVerificabile, Motivo: "not in the declarant's registry family, and not declared"}
+			m.ANPR = Confronto{Esito: Conforme, Motivo: "neither declared nor in the declarant's registry family"}
 		case !found && slices.Contains(nonConviventi, declared):
 			m.ANPR = Confronto{Esito: Conforme, Motivo: fmt.Sprintf("declared as not living with the declarant (%s): not expected in the registry family", declared)}
 		case !found:
@@ -510,7 +510,7 @@ func (t *table) compareINPS(dichiarante string, a contracts.AttestazioneISEE) {
 		atteso := strings.ToUpper(strings.TrimSpace(c.RapportoConDichiarante))
 		switch {
 		case !found && declared == "":
-			m.INPS = Confronto{Esito: NonVerificabile, Motivo: "not in the DSU household, and not declared"}
+			m.INPS = Confronto{Esito: Conforme, Motivo: "neither declared nor in the DSU household"}
 		case !found:
 			m.INPS = Confronto{Esito: DichiaratoNonPresente, Motivo: "declared, but not in the household of DSU " + a.ProtocolloDSU}
 		case declared == "":

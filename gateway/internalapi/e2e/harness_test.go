@@ -9,8 +9,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -85,11 +85,17 @@ internal_api:
 // and stops it when the test ends.
 func (w *world) start(t testing.TB, extra string, env ...string) *gateway {
 	t.Helper()
+	return w.startWith(t, base+extra, env...)
+}
+
+// startWith is start with another base configuration (%KEYFILE% is the API key's secret file).
+func (w *world) startWith(t testing.TB, conf string, env ...string) *gateway {
+	t.Helper()
 	keyFile := filepath.Join(w.dir, "internal-api.key")
 	if err := os.WriteFile(keyFile, []byte(apiKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	text := "run_dir: " + filepath.Join(w.dir, "run") + "\n" + strings.ReplaceAll(base, "%KEYFILE%", keyFile) + extra + pasimtest.GatewayYAML(t, w.sim)
+	text := "run_dir: " + filepath.Join(w.dir, "run") + "\n" + strings.ReplaceAll(conf, "%KEYFILE%", keyFile) + pasimtest.GatewayYAML(t, w.sim)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -117,11 +123,12 @@ func (w *world) start(t testing.TB, extra string, env ...string) *gateway {
 			g.url = e.URL
 		}
 	}
-	// Wait until it serves.
+	// Wait until it accepts connections (TLS listeners too).
+	host := strings.TrimPrefix(strings.TrimPrefix(g.url, "http://"), "https://")
 	for i := 0; ; i++ {
-		resp, err := http.Get(g.url + "/status")
+		conn, err := net.Dial("tcp", host)
 		if err == nil {
-			resp.Body.Close()
+			conn.Close()
 			break
 		}
 		if i == 100 {
@@ -270,5 +277,3 @@ func provenienze(t testing.TB, a answer) []contracts.Provenienza {
 	}
 	return v.Provenienze
 }
-
-var errNoRetry = errors.New("no retry")
