@@ -23,6 +23,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/internalapi"
 	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/gateway/lookup"
 	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/server"
 	"github.com/welfaregov/gateway/gateway/store"
@@ -100,6 +101,7 @@ type App struct {
 	store     store.Store
 	upstreams *upstream.Runtime
 	cache     *cache.Cache
+	lookups   *lookup.Service
 	closers   []closer
 	closed    bool
 }
@@ -234,6 +236,9 @@ func (a *App) Upstreams() *upstream.Runtime { return a.upstreams }
 
 // Cache is the cache of upstream answers.
 func (a *App) Cache() *cache.Cache { return a.cache }
+
+// Lookups is the service behind the internal API (nil when internal_api is not configured).
+func (a *App) Lookups() *lookup.Service { return a.lookups }
 
 // Logger is the application's logger.
 func (a *App) Logger() *slog.Logger { return a.log }

@@ -108,6 +108,7 @@ func (a *App) buildInternalAPI(cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
+	a.lookups = svc
 	var st store.Store
 	if api.RateLimit != nil {
 		st = a.store

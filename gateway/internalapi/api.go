@@ -194,31 +194,43 @@ func serveContract(c *fiber.Ctx) error {
 	return c.Send(openapi.InternalAPI())
 }
 
+// encoded is an answer that keeps its own encoding (the lookups' answers, shared by the hits on the
+// same cache entries).
+type encoded interface{ JSON() ([]byte, error) }
+
 // respond writes v as the JSON answer. Every answer carries personal data: no-store.
 func respond(c *fiber.Ctx, v any) error {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if e, ok := v.(encoded); ok {
+		b, err = e.JSON()
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return problem.Wrap(problem.Internal, err, "the answer could not be encoded; quote the requestId to the operator")
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(b)
+	// The bytes are never modified after encoding (memoized answers share them): no copy.
+	c.Response().SetBodyRaw(b)
+	return nil
 }
 
 // query reads the route's query parameters, refusing any it does not know (a misspelt dataValidita
-// must not silently mean "today").
+// must not silently mean "today") and any given twice.
 func query(c *fiber.Ctx, known ...string) (map[string]string, error) {
-	out := map[string]string{}
+	args := c.Context().QueryArgs()
+	out := make(map[string]string, args.Len())
 	var bad []problem.InvalidParam
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		name := string(k)
+	args.VisitAll(func(k, v []byte) {
 		switch {
-		case !contains(known, name):
-			bad = append(bad, problem.InvalidParam{Name: limitText(name, 64), Reason: "not a parameter of this operation (it takes " + strings.Join(known, ", ") + ")"})
-		case out[name] != "":
-			bad = append(bad, problem.InvalidParam{Name: name, Reason: "given twice"})
+		case !containsBytes(known, k):
+			bad = append(bad, problem.InvalidParam{Name: limitText(string(k), 64), Reason: "not a parameter of this operation (it takes " + strings.Join(known, ", ") + ")"})
+		case out[string(k)] != "":
+			bad = append(bad, problem.InvalidParam{Name: string(k), Reason: "given twice"})
 		default:
-			out[name] = string(v)
+			out[string(k)] = string(v)
 		}
 	})
 	if len(bad) > 0 {
@@ -229,9 +241,9 @@ func query(c *fiber.Ctx, known ...string) (map[string]string, error) {
 	return out, nil
 }
 
-func contains(list []string, s string) bool {
+func containsBytes(list []string, b []byte) bool {
 	for _, v := range list {
-		if v == s {
+		if v == string(b) {
 			return true
 		}
 	}

@@ -14,7 +14,11 @@ import (
 type RisultatoICEF struct {
 	Indicatore  contracts.IndicatoreICEF `json:"indicatore"`
 	Provenienze []contracts.Provenienza  `json:"provenienze"`
+	enc         *encoding
 }
+
+// JSON is the answer's encoding, computed once.
+func (r *RisultatoICEF) JSON() ([]byte, error) { return r.enc.of(r) }
 
 // ICEF answers with the ICEF indicator of cf's household for a policy and year, cached per
 // applicant, policy and year.
@@ -37,6 +41,9 @@ func (s *Service) ICEF(ctx context.Context, cf, politica string, anno int) (*Ris
 	if err != nil {
 		return nil, Problem(err)
 	}
-	ind.Provenienza = provenienza(ind.Provenienza, r)
-	return &RisultatoICEF{Indicatore: ind, Provenienze: []contracts.Provenienza{ind.Provenienza}}, nil
+	question := "icef|" + cf + "|" + politica + "|" + strconv.Itoa(anno)
+	return memoized(&s.memo, question, []cache.Result{r}, func() (*RisultatoICEF, error) {
+		ind.Provenienza = provenienza(ind.Provenienza, r)
+		return &RisultatoICEF{enc: &encoding{}, Indicatore: ind, Provenienze: []contracts.Provenienza{ind.Provenienza}}, nil
+	})
 }

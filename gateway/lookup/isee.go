@@ -3,6 +3,7 @@ package lookup
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/welfaregov/gateway/adapters/inps"
 	adapter "github.com/welfaregov/gateway/adapters/upstream"
@@ -32,7 +33,11 @@ type DomandaISEE struct {
 type RisultatoISEE struct {
 	Selezione   contracts.SelezioneISEE `json:"selezione"`
 	Provenienze []contracts.Provenienza `json:"provenienze"`
+	enc         *encoding
 }
+
+// JSON is the answer's encoding, computed once.
+func (r *RisultatoISEE) JSON() ([]byte, error) { return r.enc.of(r) }
 
 // ISEE answers q: the attestation valid on the day (cached per person and day), and the indicator
 // that applies (inps.SelezionaISEE), with its consistency problems. "No valid ISEE" is an
@@ -58,16 +63,19 @@ func (s *Service) ISEE(ctx context.Context, q DomandaISEE) (*RisultatoISEE, erro
 	if err != nil {
 		return nil, err
 	}
-	prov := provenienza(esito.Provenienza, r)
-	a := *esito.Attestazione
-	a.Provenienza = prov
-	sel, err := inps.SelezionaISEE(a, inps.RichiestaSelezione{CodiceFiscaleBeneficiario: beneficiario,
-		CodicePrestazione: q.Prestazione, Tipo: tipo, DataRiferimento: date})
-	if err != nil {
-		return nil, Problem(err)
-	}
-	sel.Provenienza = prov
-	return &RisultatoISEE{Selezione: *sel, Provenienze: []contracts.Provenienza{prov}}, nil
+	question := strings.Join([]string{"isee", cf, beneficiario, string(tipo), q.Prestazione, date.String()}, "|")
+	return memoized(&s.memo, question, []cache.Result{r}, func() (*RisultatoISEE, error) {
+		prov := provenienza(esito.Provenienza, r)
+		a := *esito.Attestazione
+		a.Provenienza = prov
+		sel, err := inps.SelezionaISEE(a, inps.RichiestaSelezione{CodiceFiscaleBeneficiario: beneficiario,
+			CodicePrestazione: q.Prestazione, Tipo: tipo, DataRiferimento: date})
+		if err != nil {
+			return nil, Problem(err)
+		}
+		sel.Provenienza = prov
+		return &RisultatoISEE{enc: &encoding{}, Selezione: *sel, Provenienze: []contracts.Provenienza{prov}}, nil
+	})
 }
 
 // attestazione is INPS's attestation for cf valid on date (RicercaCF), from the cache or INPS.
@@ -115,7 +123,7 @@ func (s *Service) iseeDottorato(ctx context.Context, cf string, date contracts.D
 		return nil, Problem(err)
 	}
 	sel.Provenienza = provenienza(sel.Provenienza, r)
-	return &RisultatoISEE{Selezione: sel, Provenienze: []contracts.Provenienza{sel.Provenienza}}, nil
+	return &RisultatoISEE{enc: &encoding{}, Selezione: sel, Provenienze: []contracts.Provenienza{sel.Provenienza}}, nil
 }
 
 // noISEE is INPS's DATI_NON_TROVATI as a Business error, so the cache keeps it as a business answer.

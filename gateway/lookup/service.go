@@ -35,6 +35,7 @@ type Service struct {
 	idANPR       *cache.Typed[anpr.Risultato]
 	anprByCaso   map[anpr.CasoUso]*cache.Typed[anpr.Risultato]
 	icefCache    *cache.Typed[contracts.IndicatoreICEF]
+	memo         answers
 }
 
 // Deps are the Service's collaborators. A nil client makes the questions that need it answer
@@ -75,21 +76,21 @@ func New(d Deps) (*Service, error) {
 	// Every ISEE key names the day the question is about (the attestation valid on that day), so
 	// an answer does not end with its DataValidita: the kinds' TTLs bound it (a DSU filed later
 	// may change which attestation is the most recent one valid on the day).
-	if s.attestazioni, err = cache.NewTyped[inps.EsitoAttestazione](d.Cache, kindAttestazione, nil); err != nil {
+	if s.attestazioni, err = cache.NewTyped[inps.EsitoAttestazione](d.Cache, kindAttestazione, nil, cache.SharedValues()); err != nil {
 		return nil, fmt.Errorf("lookup: %w", err)
 	}
-	if s.indicatori, err = cache.NewTyped[contracts.SelezioneISEE](d.Cache, kindIndicatore, nil); err != nil {
+	if s.indicatori, err = cache.NewTyped[contracts.SelezioneISEE](d.Cache, kindIndicatore, nil, cache.SharedValues()); err != nil {
 		return nil, fmt.Errorf("lookup: %w", err)
 	}
-	if s.idANPR, err = cache.NewTyped[anpr.Risultato](d.Cache, kindIDANPR, nil); err != nil {
+	if s.idANPR, err = cache.NewTyped[anpr.Risultato](d.Cache, kindIDANPR, nil, cache.SharedValues()); err != nil {
 		return nil, fmt.Errorf("lookup: %w", err)
 	}
 	for c, kind := range kindByCaso {
-		if s.anprByCaso[c], err = cache.NewTyped[anpr.Risultato](d.Cache, kind, nil); err != nil {
+		if s.anprByCaso[c], err = cache.NewTyped[anpr.Risultato](d.Cache, kind, nil, cache.SharedValues()); err != nil {
 			return nil, fmt.Errorf("lookup: %w", err)
 		}
 	}
-	if s.icefCache, err = cache.NewTyped[contracts.IndicatoreICEF](d.Cache, kindICEF, nil); err != nil {
+	if s.icefCache, err = cache.NewTyped[contracts.IndicatoreICEF](d.Cache, kindICEF, nil, cache.SharedValues()); err != nil {
 		return nil, fmt.Errorf("lookup: %w", err)
 	}
 	return s, nil

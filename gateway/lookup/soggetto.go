@@ -18,13 +18,21 @@ type Soggetto struct {
 	// InVita says whether the person is alive at the reference date; absent when ANPR did not say.
 	InVita      *bool                   `json:"inVita,omitempty"`
 	Provenienze []contracts.Provenienza `json:"provenienze"`
+	enc         *encoding
 }
+
+// JSON is the answer's encoding, computed once.
+func (s *Soggetto) JSON() ([]byte, error) { return s.enc.of(s) }
 
 // Famiglia is the registry household (ANPR stato di famiglia, C021).
 type Famiglia struct {
 	NucleoFamiliare contracts.NucleoFamiliare `json:"nucleoFamiliare"`
 	Provenienze     []contracts.Provenienza   `json:"provenienze"`
+	enc             *encoding
 }
+
+// JSON is the answer's encoding, computed once.
+func (f *Famiglia) JSON() ([]byte, error) { return f.enc.of(f) }
 
 // anprAnswer is one cached ANPR answer with the cache's account of it.
 type anprAnswer struct {
@@ -55,7 +63,18 @@ func (s *Service) Soggetto(ctx context.Context, cf string, date contracts.Data) 
 		wg.Go(func() { answers[i] = s.accerta(ctx, c, cf, idANPR, date) })
 	}
 	wg.Wait()
-	out := &Soggetto{Provenienze: []contracts.Provenienza{id.provenienza()}}
+	results := []cache.Result{id.r}
+	for _, a := range answers {
+		results = append(results, a.r)
+	}
+	return memoized(&s.memo, "soggetto|"+cf+"|"+date.String(), results, func() (*Soggetto, error) {
+		return buildSoggetto(id, idANPR, casi, answers)
+	})
+}
+
+// buildSoggetto merges the answers of C030 and casi into the person's registry data.
+func buildSoggetto(id anprAnswer, idANPR string, casi []anpr.CasoUso, answers []anprAnswer) (*Soggetto, error) {
+	out := &Soggetto{enc: &encoding{}, Provenienze: []contracts.Provenienza{id.provenienza()}}
 	persona, _ := id.ris.Soggetto()
 	for i, a := range answers {
 		c := casi[i]
@@ -111,10 +130,12 @@ func (s *Service) Famiglia(ctx context.Context, cf string, date contracts.Data) 
 	if a.ris.NucleoFamiliare == nil {
 		return nil, Problem(&anpr.Error{Reason: anpr.ReasonMalformed, CasoUso: anpr.C021, Status: 200, Cause: errors.New("a C021 answer without a household")})
 	}
-	prov := a.provenienza()
-	n := *a.ris.NucleoFamiliare
-	n.Provenienza = &prov
-	return &Famiglia{NucleoFamiliare: n, Provenienze: []contracts.Provenienza{id.provenienza(), prov}}, nil
+	return memoized(&s.memo, "famiglia|"+cf+"|"+date.String(), []cache.Result{id.r, a.r}, func() (*Famiglia, error) {
+		prov := a.provenienza()
+		n := *a.ris.NucleoFamiliare
+		n.Provenienza = &prov
+		return &Famiglia{enc: &encoding{}, NucleoFamiliare: n, Provenienze: []contracts.Provenienza{id.provenienza(), prov}}, nil
+	})
 }
 
 // accertaIDANPR is C030 for cf, cached for the life of the association (kind anpr_idanpr). It is

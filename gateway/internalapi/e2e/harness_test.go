@@ -52,6 +52,8 @@ type world struct {
 	sim *sim.Running
 	pop *population.Population
 	dir string
+	// logs, when set, receives the replicas' logs (else discarded).
+	logs io.Writer
 }
 
 func newWorld(t testing.TB) *world {
@@ -104,7 +106,11 @@ func (w *world) startWith(t testing.TB, conf string, env ...string) *gateway {
 	if err != nil {
 		t.Fatalf("configuration:\n%v\n%s", err, text)
 	}
-	a, err := app.New(cfg, app.Options{LogOutput: io.Discard, Version: "e2e"})
+	logs := w.logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	a, err := app.New(cfg, app.Options{LogOutput: logs, Version: "e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
