@@ -36,7 +36,7 @@ func (s *syncBuffer) String() string {
 // curlCommand is one printed curl command line, parsed back.
 type curlCommand struct {
 	method, url, body string
-	header             http.Header
+	header            http.Header
 }
 
 var (
