@@ -398,29 +398,39 @@ func (a *API) verifica(c *fiber.Ctx, ctx context.Context) error {
 	if _, err := query(c); err != nil {
 		return err
 	}
-	body := c.Body()
-	if len(body) > maxDichiarazione {
-		return problem.New(problem.PayloadTooLarge, "a declaration is at most %d bytes", maxDichiarazione)
-	}
-	var d lookup.Dichiarazione
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return problem.Wrap(problem.BadRequest, err, "the body is not a Dichiarazione: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return problem.New(problem.BadRequest, "the body holds more than one JSON value")
-	}
-	if bad := d.Validate(); len(bad) > 0 {
-		e := problem.New(problem.InvalidParameter, "the declaration has %d invalid fields", len(bad))
-		e.Invalid = bad
-		return e
+	d, err := decodeDichiarazione(c.Body())
+	if err != nil {
+		return err
 	}
 	res, err := a.svc.Verifica(ctx, d)
 	if err != nil {
 		return err
 	}
 	return respond(c, res)
+}
+
+// decodeDichiarazione reads and validates the body of POST /verifiche: one JSON object of the
+// contract's Dichiarazione, no unknown member, every field valid. Errors are problems naming the
+// fields, never quoting the body (it holds codici fiscali).
+func decodeDichiarazione(body []byte) (lookup.Dichiarazione, error) {
+	var d lookup.Dichiarazione
+	if len(body) > maxDichiarazione {
+		return d, problem.New(problem.PayloadTooLarge, "a declaration is at most %d bytes", maxDichiarazione)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return d, problem.Wrap(problem.BadRequest, err, "the body is not a Dichiarazione: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return d, problem.New(problem.BadRequest, "the body holds more than one JSON value")
+	}
+	if bad := d.Validate(); len(bad) > 0 {
+		e := problem.New(problem.InvalidParameter, "the declaration has %d invalid fields", len(bad))
+		e.Invalid = bad
+		return d, e
+	}
+	return d, nil
 }
 
 // jsonProblem describes a decoding failure without quoting the body (it holds codici fiscali).
