@@ -189,3 +189,38 @@ func TestRefusalsAndBusinessAnswers(t *testing.T) {
 		})
 	}
 }
+
+// A codice fiscale with omocodia in its day digits is valid, but INPS's WSDL cannot carry it:
+// 422 naming the field, nothing sent.
+func TestINPSCannotCarryHighOmocodia(t *testing.T) {
+	w := newWorld(t)
+	g := w.start(t, "")
+	who := withDSUAndICEF(t, w.pop)
+	omocode, err := contracts.Omocode(who.CodiceFiscale, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := g.get("/api/v1/soggetti/" + omocode + "/isee?dataValidita=" + rif)
+	if a.status != 422 || a.code(t) != "unprocessable-content" || !strings.Contains(string(a.body), "RicercaCF/CodiceFiscale") {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+}
+
+// internal_api.rate_limit: X-RateLimit-* on every answer, 429 rate-limited with Retry-After past
+// the limit, per client.
+func TestRateLimitPerClient(t *testing.T) {
+	w := newWorld(t)
+	g := w.start(t, "", "WGW_INTERNAL_API__RATE_LIMIT__REQUESTS=2", "WGW_INTERNAL_API__RATE_LIMIT__PERIOD=1m")
+	who := withDSUAndICEF(t, w.pop)
+	path := "/api/v1/soggetti/" + who.CodiceFiscale + "/famiglia?dataRiferimento=" + rif
+	for i, want := range []string{"1", "0"} {
+		a := g.get(path)
+		if a.status != 200 || a.header.Get("X-RateLimit-Limit") != "2" || a.header.Get("X-RateLimit-Remaining") != want {
+			t.Fatalf("call %d: %d %v", i, a.status, a.header)
+		}
+	}
+	a := g.get(path)
+	if a.status != 429 || a.code(t) != "rate-limited" || a.header.Get("Retry-After") == "" || a.header.Get("X-RateLimit-Remaining") != "0" {
+		t.Fatalf("past the limit: %d %v %s", a.status, a.header, a.body)
+	}
+}
