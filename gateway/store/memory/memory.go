@@ -256,6 +256,28 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, expected []byt
 	return true, nil
 }
 
+// CompareAndExpire implements store.Store. A counter compares as its decimal text, as in Redis.
+func (s *Store) CompareAndExpire(ctx context.Context, key string, expected []byte, ttl time.Duration) (bool, error) {
+	if err := s.beginWrite(ctx, "compare and expire", ttl); err != nil {
+		return false, err
+	}
+	sh, now := s.shard(key), s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.lookup(key, now)
+	switch {
+	case e == nil:
+		return false, nil
+	case e.hash != nil, e.log != nil:
+		return false, wrongType("compare and expire")
+	case e.numeric && !bytes.Equal(strconv.AppendInt(nil, e.num, 10), expected),
+		!e.numeric && !bytes.Equal(e.value, expected):
+		return false, nil
+	}
+	sh.setExpiry(e, now+int64(ttl))
+	return true, nil
+}
+
 // Incr implements store.Store.
 func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
 	n, _, err := s.incr(ctx, "incr", key, delta, nil, ttl)

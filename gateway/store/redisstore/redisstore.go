@@ -328,6 +328,15 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, expected []byt
 	return n == 1, s.fail("compare and delete", err)
 }
 
+// CompareAndExpire implements store.Store.
+func (s *Store) CompareAndExpire(ctx context.Context, key string, expected []byte, ttl time.Duration) (bool, error) {
+	if err := s.beginWrite(ctx, "compare and expire", ttl); err != nil {
+		return false, err
+	}
+	n, err := compareAndExpire.Run(ctx, s.client, []string{s.prefix + key}, expected, ceilMillis(ttl).Milliseconds()).Int64()
+	return n == 1, s.fail("compare and expire", err)
+}
+
 // Incr implements store.Store.
 func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
 	if err := s.beginWrite(ctx, "incr", ttl); err != nil {

@@ -17,6 +17,15 @@ end
 return 0
 `)
 
+// compareAndExpire: KEYS[1]; ARGV[1] expected value, ARGV[2] ttl in ms. Returns 1 if the ttl was
+// set. GET on a hash or stream raises WRONGTYPE, as for compareAndDelete.
+var compareAndExpire = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
 // incr: KEYS[1]; ARGV[1] delta, ARGV[2] ttl in ms. The expiry is set only when INCRBY created the
 // key (a fixed window): a key that already had one keeps it.
 var incr = redis.NewScript(`
@@ -100,4 +109,4 @@ return seq
 `)
 
 // scripts lists every script, for loading them at start.
-var scripts = []*redis.Script{compareAndDelete, incr, incrUpTo, hincr, rateLimit, logAppend}
+var scripts = []*redis.Script{compareAndDelete, compareAndExpire, incr, incrUpTo, hincr, rateLimit, logAppend}

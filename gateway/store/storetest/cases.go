@@ -138,6 +138,34 @@ func testCompareAndDelete(t *testing.T, s store.Store, _ bool) {
 	mustTrue(t, "CompareAndDelete of a counter by its decimal text")(s.CompareAndDelete(c, "n", []byte("3")))
 }
 
+// testCompareAndExpire: the owner of a lock extends it; anyone else, or an owner whose lock has
+// expired, is refused and changes nothing.
+func testCompareAndExpire(t *testing.T, s store.Store, _ bool) {
+	c := ctx(t)
+	mustFalse(t, "CompareAndExpire of an absent key")(s.CompareAndExpire(c, "lock", []byte("me"), time.Minute))
+	if _, err := s.Get(c, "lock"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a refused CompareAndExpire created the key: %v", err)
+	}
+	t0 := time.Now()
+	mustNil(t, s.Set(c, "lock", []byte("owner-1"), ttl))
+	mustNil(t, s.Set(c, "other", []byte("owner-1"), ttl))
+	mustFalse(t, "CompareAndExpire with another owner's value")(s.CompareAndExpire(c, "other", []byte("owner-2"), time.Minute))
+	mustFalse(t, "CompareAndExpire with a prefix of the value")(s.CompareAndExpire(c, "other", []byte("owner"), time.Minute))
+	sleepUntil(t0, ttl/2)
+	mustTrue(t, "CompareAndExpire by the owner")(s.CompareAndExpire(c, "lock", []byte("owner-1"), 2*ttl))
+	sleepUntil(t0, ttl+margin)
+	if v := mustGet(t, s, "lock"); string(v) != "owner-1" {
+		t.Fatalf("renewed lock = %q, want owner-1 (alive until %v)", v, ttl/2+2*ttl)
+	}
+	if _, err := s.Get(c, "other"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a refused CompareAndExpire extended the key: %v", err)
+	}
+	mustFalse(t, "CompareAndExpire of an expired lock")(s.CompareAndExpire(c, "other", []byte("owner-1"), time.Minute))
+	_, err := s.Incr(c, "n", 3, time.Minute)
+	mustNil(t, err)
+	mustTrue(t, "CompareAndExpire of a counter by its decimal text")(s.CompareAndExpire(c, "n", []byte("3"), time.Minute))
+}
+
 func testIncr(t *testing.T, s store.Store, _ bool) {
 	c := ctx(t)
 	for i, step := range []struct{ delta, want int64 }{{5, 5}, {-7, -2}, {0, -2}, {10, 8}} {
@@ -272,6 +300,7 @@ func testWrongType(t *testing.T, s store.Store, _ bool) {
 	ops["HIncr(text)"] = second(s.HIncr(c, "text", "f", 1, time.Minute))
 	ops["HGetAll(text)"] = second(s.HGetAll(c, "text"))
 	ops["CompareAndDelete(hash)"] = second(s.CompareAndDelete(c, "hash", []byte("x")))
+	ops["CompareAndExpire(hash)"] = second(s.CompareAndExpire(c, "hash", []byte("x"), time.Minute))
 	ops["RateLimit(hash)"] = second(s.RateLimit(c, "hash", 1, time.Second))
 	ops["RateLimit(text)"] = second(s.RateLimit(c, "text", 1, time.Second))
 	for op, err := range ops {
@@ -294,6 +323,7 @@ func testWrongType(t *testing.T, s store.Store, _ bool) {
 		"HIncr(log)":            second(s.HIncr(c, "log", "f", 1, time.Minute)),
 		"HGetAll(log)":          second(s.HGetAll(c, "log")),
 		"CompareAndDelete(log)": second(s.CompareAndDelete(c, "log", []byte("entry"))),
+		"CompareAndExpire(log)": second(s.CompareAndExpire(c, "log", []byte("entry"), time.Minute)),
 		"RateLimit(log)":        second(s.RateLimit(c, "log", 1, time.Second)),
 	}
 	_, _, logOps["IncrUpTo(log)"] = s.IncrUpTo(c, "log", 1, 10, time.Minute)
@@ -373,11 +403,12 @@ func testInvalidArguments(t *testing.T, s store.Store, _ bool) {
 	c := ctx(t)
 	for _, d := range []time.Duration{0, -time.Second} {
 		errs := map[string]error{
-			"Set":         s.Set(c, "k", []byte("v"), d),
-			"SetIfAbsent": second(s.SetIfAbsent(c, "k", []byte("v"), d)),
-			"Incr":        second(s.Incr(c, "k", 1, d)),
-			"HIncr":       second(s.HIncr(c, "k", "f", 1, d)),
-			"RateLimit":   second(s.RateLimit(c, "k", 1, d)),
+			"Set":              s.Set(c, "k", []byte("v"), d),
+			"SetIfAbsent":      second(s.SetIfAbsent(c, "k", []byte("v"), d)),
+			"CompareAndExpire": second(s.CompareAndExpire(c, "k", []byte("v"), d)),
+			"Incr":             second(s.Incr(c, "k", 1, d)),
+			"HIncr":            second(s.HIncr(c, "k", "f", 1, d)),
+			"RateLimit":        second(s.RateLimit(c, "k", 1, d)),
 		}
 		_, _, errs["IncrUpTo"] = s.IncrUpTo(c, "k", 1, 5, d)
 		for op, err := range errs {
@@ -449,6 +480,7 @@ func allOps(c context.Context, s store.Store) map[string]error {
 		"SetIfAbsent":      second(s.SetIfAbsent(c, "k", []byte("v"), time.Minute)),
 		"Delete":           s.Delete(c, "k"),
 		"CompareAndDelete": second(s.CompareAndDelete(c, "k", []byte("v"))),
+		"CompareAndExpire": second(s.CompareAndExpire(c, "k", []byte("v"), time.Minute)),
 		"Incr":             second(s.Incr(c, "n", 1, time.Minute)),
 		"HIncr":            second(s.HIncr(c, "h", "f", 1, time.Minute)),
 		"HGetAll":          second(s.HGetAll(c, "h")),
