@@ -45,7 +45,7 @@ const (
 	Retryable
 	// Permanent is a failure that repeating the same request cannot fix (an invalid request, a
 	// rejected credential): never retried; it counts against the breaker only when it is the
-	// upstream's fault (see Classified.UpstreamFault).
+	// upstream's fault (see Faulted).
 	Permanent
 )
 
@@ -87,6 +87,33 @@ func ClassOf(err error) Class {
 		return Retryable
 	}
 	return Permanent
+}
+
+// Faulted is implemented by adapter errors that can say whether the failure is the upstream's (or
+// the network's) rather than the caller's. A Permanent failure caused by the upstream (an unknown
+// outcome code, an answer about another subject) must open a circuit breaker; one caused by the
+// caller (an invalid request) must not.
+type Faulted interface {
+	error
+	UpstreamFault() bool
+}
+
+// IsUpstreamFault reports whether a circuit breaker should count err as a failure of the
+// upstream: never for nil, a Business answer or the caller's own cancellation; as the error says
+// when it implements Faulted; otherwise when its class is Retryable.
+func IsUpstreamFault(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	class := ClassOf(err)
+	if class == Business {
+		return false
+	}
+	var f Faulted
+	if errors.As(err, &f) {
+		return f.UpstreamFault()
+	}
+	return class == Retryable
 }
 
 // RetryAfter is implemented by errors that carry the upstream's Retry-After advice.

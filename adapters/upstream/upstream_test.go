@@ -40,3 +40,35 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+type faultErr struct {
+	c     Class
+	fault bool
+}
+
+func (e faultErr) Error() string        { return "y" }
+func (e faultErr) UpstreamClass() Class { return e.c }
+func (e faultErr) UpstreamFault() bool  { return e.fault }
+
+func TestIsUpstreamFault(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"business answer", classErr{Business}, false},
+		{"retryable", classErr{Retryable}, true},
+		{"permanent caused by the caller", classErr{Permanent}, false},
+		{"permanent caused by the upstream", faultErr{Permanent, true}, true},
+		{"business even if it claims a fault", faultErr{Business, true}, false},
+		{"caller cancelled", fmt.Errorf("x: %w", context.Canceled), false},
+		{"deadline", context.DeadlineExceeded, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsUpstreamFault(tc.err); got != tc.want {
+				t.Fatalf("IsUpstreamFault = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

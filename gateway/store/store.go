@@ -73,10 +73,10 @@ type Store interface {
 	// CompareAndDelete removes key only if it holds exactly expected, and reports whether it did.
 	// Releasing a lock taken with SetIfAbsent uses it, so a replica never frees another's lock.
 	CompareAndDelete(ctx context.Context, key string, expected []byte) (bool, error)
-	// CompareAndExpire sets the ttl of key to ttl, from now, only if the key holds exactly expected,
-	// and reports whether it did. Renewing a lock taken with SetIfAbsent uses it: the holder extends
-	// its own lease in one atomic step, and a holder whose lease already expired (and was perhaps
-	// taken by another replica) learns it instead of extending someone else's.
+	// CompareAndExpire gives key a new ttl, counted from now, only if it holds exactly expected, and
+	// reports whether it did. Renewing a lock taken with SetIfAbsent uses it: the holder extends its
+	// own lease and can never extend (or steal) another's, and there is no instant in which the lock
+	// is free, as there would be with CompareAndDelete followed by SetIfAbsent.
 	CompareAndExpire(ctx context.Context, key string, expected []byte, ttl time.Duration) (bool, error)
 	// Incr adds delta to the integer counter at key and returns the new value. An absent key starts
 	// at 0 and gets ttl (fixed window: later calls do not extend the expiry).

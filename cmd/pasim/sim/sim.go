@@ -2,7 +2,7 @@
 // listener, all serving one deterministic population with shared fault injection. The pasim binary,
 // the end-to-end tests and `make run` use Start.
 //
-// To add a simulator (INPS and PDND are due), append a Registration to Registrations with its
+// To add a simulator (PDND is due), append a Registration to Registrations with its
 // documented default port (DefaultPorts) and a constructor that wraps every endpoint with env.Faults.
 package sim
 
@@ -21,14 +21,16 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/inps"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/simhttp"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/tracing"
 	"github.com/welfaregov/gateway/gateway/problem"
 )
 
 // DefaultPorts are the documented ports of `pasim serve`, reserved for every simulator, including
 // those not written yet.
-var DefaultPorts = map[string]int{"admin": 7000, "pdnd": 7001, "inps": 7002, "anpr": 7003, "icef": 7004, "backend": 7005}
+var DefaultPorts = map[string]int{"admin": 7000, "pdnd": 7001, "inps": 7002, "anpr": 7003, "icef": 7004, "backend": 7005, "tracing": 7006}
 
 // Env is what a simulator constructor gets.
 type Env struct {
@@ -44,11 +46,13 @@ type Registration struct {
 	New func(env *Env) (http.Handler, error)
 }
 
-// Registrations lists the simulators, in start order. Registration point for INPS and PDND.
+// Registrations lists the simulators, in start order. Registration point for PDND.
 func Registrations() []Registration {
 	return []Registration{
 		// {Name: "pdnd", New: ...}, // PDND token endpoint and JWKS (port 7001)
-		// {Name: "inps", New: ...}, // ConsultazioneISEE SOAP (port 7002)
+		{Name: "inps", New: func(env *Env) (http.Handler, error) { // ConsultazioneISEE SOAP (port 7002)
+			return inps.Handler(inps.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.INPSSecurity}), nil
+		}},
 		{Name: "anpr", New: func(env *Env) (http.Handler, error) { // E002 REST (port 7003)
 			return anpr.Handler(anpr.Options{Population: env.Population, Faults: env.Faults, Security: env.Options.ANPRSecurity}), nil
 		}},
@@ -57,6 +61,11 @@ func Registrations() []Registration {
 		}},
 		{Name: "backend", New: func(env *Env) (http.Handler, error) {
 			return backend.New(backend.Options{Population: env.Population, Faults: env.Faults, APIKey: env.Options.BackendAPIKey}).Handler(), nil
+		}},
+		// PDND Tracing API (port 7006). It belongs with PDND; it has its own listener because the real
+		// API has its own host (api.tracing.interop.pagopa.it).
+		{Name: "tracing", New: func(env *Env) (http.Handler, error) {
+			return tracing.New(tracing.Options{Faults: env.Faults, Authenticate: env.Options.TracingAuthenticate}).Handler(), nil
 		}},
 	}
 }
@@ -74,6 +83,13 @@ type Options struct {
 	BackendAPIKey string
 	// ICEFSecurity verifies inbound PDND security on the ICEF e-service; nil allows all.
 	ICEFSecurity func(http.Handler) http.Handler
+	// INPSSecurity verifies the PDND voucher on ConsultazioneISEE; nil means inps.RequireBearer (a
+	// Bearer header must be present).
+	INPSSecurity func(http.Handler) http.Handler
+	// TracingAuthenticate verifies the PDND-API voucher on the Tracing API and returns its
+	// organizationId; nil accepts any Bearer token (tenant from X-Organization-Id or the token's
+	// unverified organizationId claim).
+	TracingAuthenticate func(r *http.Request, token string) (string, error)
 	// ANPRSecurity verifies the PDND voucher and ModI headers on the ANPR e-services; nil checks only
 	// that they are present (anpr.RequireModIHeaders).
 	ANPRSecurity func(http.Handler) http.Handler

@@ -13,6 +13,7 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/icef"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/inps"
 )
 
 func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
@@ -22,7 +23,7 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"admin", "icef", "backend", "anpr"} {
+	for _, name := range []string{"admin", "icef", "backend", "anpr", "inps", "tracing"} {
 		if !strings.HasPrefix(r.URLs[name], "http://127.0.0.1:") {
 			t.Fatalf("%s URL %q", name, r.URLs[name])
 		}
@@ -38,6 +39,15 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	if resp, err := http.Get(r.URLs["anpr"] + anprsim.DefaultBasePath(anpr.C021) + "/status"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("anpr: %v %v", resp, err)
 	}
+	// INPS answers SOAP at its WSDL path; without a voucher it refuses with 401.
+	ireq, _ := http.NewRequest("POST", r.URLs["inps"]+inps.Path, strings.NewReader("<x/>"))
+	ireq.Header.Set("SOAPAction", `"http://inps.it/ConsultazioneISEE/ISvcConsultazione/ConsultazioneAttestazione"`)
+	if resp, err := http.DefaultClient.Do(ireq); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("inps: %v %v", resp, err)
+	}
+	if resp, err := http.Get(r.URLs["tracing"] + "/status"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tracing: %v %v", resp, err)
+	}
 	resp, err := http.Get(r.URLs["admin"] + "/faults")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatal(resp, err)
@@ -45,7 +55,7 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	var list struct{ Endpoints []fault.EndpointState }
 	_ = json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
-	if len(list.Endpoints) < 6 {
+	if len(list.Endpoints) < 9 {
 		t.Fatalf("admin lists %d endpoints", len(list.Endpoints))
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)

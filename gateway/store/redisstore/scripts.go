@@ -17,8 +17,8 @@ end
 return 0
 `)
 
-// compareAndExpire: KEYS[1]; ARGV[1] expected value, ARGV[2] ttl in ms. Returns 1 if the ttl was
-// set. GET on a hash or stream raises WRONGTYPE, as for compareAndDelete.
+// compareAndExpire: KEYS[1]; ARGV[1] expected value, ARGV[2] ttl in ms. Returns 1 if the expiry was
+// set.
 var compareAndExpire = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
