@@ -77,6 +77,28 @@ func (c *Contract) CheckResponse(method, path string, status int, header http.He
 	return nil
 }
 
+// CheckDefinedResponse checks a response against the reusable response the document defines for
+// status (a components.responses key starting with the status code, as "401Unauthorized"), for
+// statuses a contract defines but wires to no operation (INPS's SIUSS contract defines 401, 403,
+// 429 and 503 that way).
+func (c *Contract) CheckDefinedResponse(status int, header http.Header, body []byte) error {
+	comps, _ := c.at("/components/responses").(map[string]any)
+	code := strconv.Itoa(status)
+	for _, name := range sortedKeys(comps) {
+		if !strings.HasPrefix(name, code) {
+			continue
+		}
+		ptr := c.deref("/components/responses/" + escape(name))
+		resp, _ := c.at(ptr).(map[string]any)
+		problems := append(c.checkHeaders(ptr, resp, header), c.checkBody(ptr, resp, header, body)...)
+		if len(problems) > 0 {
+			return fmt.Errorf("openapi: the %d answer does not match components.responses.%s: %s", status, name, strings.Join(problems, "; "))
+		}
+		return nil
+	}
+	return fmt.Errorf("openapi: the contract defines no response for status %d", status)
+}
+
 func (c *Contract) checkHeaders(respPtr string, resp map[string]any, header http.Header) []string {
 	hs, _ := resp["headers"].(map[string]any)
 	var out []string

@@ -91,6 +91,27 @@ func TestContractCheckResponse(t *testing.T) {
 	if err := c.CheckResponse("POST", "/jobs/7", 200, json, nil); err == nil || !strings.Contains(err.Error(), "not an operation") {
 		t.Fatalf("undeclared method: %v", err)
 	}
+	if err := c.CheckDefinedResponse(500, problem, []byte(`{"status":500}`)); err == nil || !strings.Contains(err.Error(), "no response for status 500") {
+		t.Fatalf("a status without a reusable response: %v", err)
+	}
+}
+
+func TestContractCheckDefinedResponse(t *testing.T) {
+	doc := strings.Replace(contractDoc, "  responses:\n    Problem:", "  responses:\n    401Unauthorized:\n      description: u\n      headers:\n        WWW-Authenticate: {required: true, schema: {type: string}}\n      content:\n        application/problem+json:\n          schema: {type: object, required: [status]}\n    Problem:", 1)
+	c, err := openapi.NewContract([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Content-Type": {"application/problem+json"}, "Www-Authenticate": {"Bearer"}}
+	if err := c.CheckDefinedResponse(401, h, []byte(`{"status":401}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckDefinedResponse(401, http.Header{"Content-Type": {"application/problem+json"}}, []byte(`{"status":401}`)); err == nil {
+		t.Fatal("a missing required header passed")
+	}
+	if err := c.CheckDefinedResponse(401, h, []byte(`{}`)); err == nil {
+		t.Fatal("a body without status passed")
+	}
 }
 
 // TestEServiceContractsCompile: every schema the e-service contracts reference compiles.
