@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
+	"github.com/welfaregov/gateway/gateway/store"
+	"github.com/welfaregov/gateway/gateway/store/redisstore"
+)
+
+// redisDB is this package's database on the shared test Redis.
+const redisDB = 15
+
+// redisStore returns the store section of replicas sharing the real Redis (REDIS_URL, database
+// 15) under a key prefix of their own, deleted at the end of the test. It fails, never skips,
+// without Redis.
+func redisStore(t testing.TB) storeSection {
+	t.Helper()
+	s, _ := redisShared(t)
+	return s
+}
+
+// redisShared is redisStore plus a store client of the same keys, for the test to look at the
+// shared state (PDND Tracing counters).
+func redisShared(t testing.TB) (storeSection, store.Store) {
+	t.Helper()
+	raw := os.Getenv("REDIS_URL")
+	if raw == "" {
+		raw = "redis://127.0.0.1:6379"
+	}
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DB = redisDB
+	c := redis.NewClient(opt)
+	if err := c.Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("no Redis at %s: these tests need a real one (start redis-server or set REDIS_URL): %v", raw, err)
+	}
+	prefix := fmt.Sprintf("wgwtest:e2e:%d:", time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := c.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			c.Del(ctx, keys...)
+		}
+		_ = c.Close()
+	})
+	u := fmt.Sprintf("redis://%s/%d", opt.Addr, redisDB)
+	return storeSection(fmt.Sprintf("store:\n  backend: redis\n  redis: {url: %q, key_prefix: %q}\n", u, prefix)),
+		redisstore.NewFromClient(redis.NewClient(opt), prefix)
+}
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// gatewayBinary builds cmd/gateway once per test binary.
+func gatewayBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wgw-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "gateway")
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+		cmd := exec.Command("go", "build", "-o", binary, "./cmd/gateway")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/gateway: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// process is a gateway replica running as a child process (what a real replica is: it can be
+// killed with SIGKILL, and its memory measured).
+type process struct {
+	cmd  *exec.Cmd
+	base string
+	pid  int
+}
+
+// startProcess runs the gateway binary on the configuration text and waits until it serves.
+func (w *world) startProcess(t testing.TB, text string) *process {
+	t.Helper()
+	bin := gatewayBinary(t)
+	path := filepath.Join(w.dir, fmt.Sprintf("process-%d.yaml", time.Now().UnixNano()))
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--config", path)
+	cmd.Env = append(os.Environ(), "WGW_E2E_BACKEND_KEY="+backend.DefaultAPIKey)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile, err := os.Create(filepath.Join(w.dir, fmt.Sprintf("process-%d.log", time.Now().UnixNano())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, pid: cmd.Process.Pid}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = logFile.Close()
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) >= 2 && f[0] == "eservices" {
+				found <- f[1]
+			}
+		}
+	}()
+	select {
+	case p.base = <-found:
+	case <-time.After(60 * time.Second):
+		log, _ := os.ReadFile(logFile.Name())
+		t.Fatalf("the gateway process did not start serving:\n%s", log)
+	}
+	return p
+}
+
+// kill ends the process with SIGKILL: no shutdown, no lease released.
+func (p *process) kill(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = p.cmd.Process.Wait()
+}
+
+// asGateway lets the HTTP helpers talk to the process.
+func (p *process) asGateway() *gateway {
+	return &gateway{base: p.base, client: &http.Client{Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
