@@ -47,7 +47,8 @@ type TracingSink interface {
 	Count(ctx context.Context, c tracing.Call) error
 }
 
-// Deps are the components every chain shares. Inbound and Store are required; a nil Audit or
+// Deps are the components every chain shares. Store is required, and Inbound for every e-service
+// that does not bring its own Authenticator; a nil Audit or
 // Tracing is a pass-through (tests of the chain alone; the application always sets Audit).
 type Deps struct {
 	Inbound *modi.Inbound
@@ -127,8 +128,8 @@ type Chain struct {
 // Build compiles spec's chain. Errors name the configuration field (a malformed security policy, a
 // signing key that cannot be loaded): the start-up stops.
 func Build(spec Spec, deps Deps) (*Chain, error) {
-	if deps.Inbound == nil || deps.Store == nil {
-		return nil, errors.New("eservice: Build needs Deps.Inbound and Deps.Store")
+	if deps.Store == nil || (deps.Inbound == nil && spec.Authenticator == nil) {
+		return nil, errors.New("eservice: Build needs Deps.Store, and Deps.Inbound unless the spec brings its Authenticator")
 	}
 	s := spec.Settings
 	c := &Chain{name: spec.Name, deps: deps, auth: spec.Authenticator, minimal: spec.MinimalProblems,

@@ -3,14 +3,19 @@ package eservice
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // WithServer returns the OpenAPI document doc (YAML) with its top-level servers list replaced by
 // the one URL the e-service is served at, and every other byte unchanged: the SIUSS contract is
 // INPS's file, adjusted only in servers. A document without a top-level servers key gets one
-// appended.
+// appended. An http:// URL (a test or demo installation) is marked x-sandbox.
 func WithServer(doc []byte, publicURL string) []byte {
-	block := []byte("servers:\n- url: " + strconv.Quote(publicURL) + "\n  description: questa installazione del gateway WelfareGOV\n")
+	block := "servers:\n- url: " + strconv.Quote(publicURL) + "\n  description: questa installazione del gateway WelfareGOV\n"
+	if strings.HasPrefix(publicURL, "http://") {
+		// A plain-HTTP installation is a test or demo one: say so to the checker (servers-use-https).
+		block += "  x-sandbox: true\n"
+	}
 	lines := bytes.SplitAfter(doc, []byte("\n"))
 	start := -1
 	for i, l := range lines {
@@ -34,7 +39,7 @@ func WithServer(doc []byte, publicURL string) []byte {
 	for _, l := range lines[:start] {
 		out.Write(l)
 	}
-	out.Write(block)
+	out.WriteString(block)
 	for _, l := range lines[end:] {
 		out.Write(l)
 	}
