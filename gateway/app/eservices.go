@@ -39,7 +39,8 @@ type EServices struct {
 // any reports whether at least one e-service is published.
 func (e *EServices) any() bool { return e.Prestazioni != nil || e.Estrazione != nil || e.SIUSS != nil }
 
-// policies lists the security policies of the configured e-services (the SIUSS one is a template).
+// policies lists the security policies of the configured e-services that may verify ModI tokens
+// (the SIUSS feed takes the voucher alone).
 func (e *EServices) policies() []modi.Policy {
 	var out []modi.Policy
 	if e.Prestazioni != nil {
@@ -47,9 +48,6 @@ func (e *EServices) policies() []modi.Policy {
 	}
 	if e.Estrazione != nil {
 		out = append(out, e.Estrazione.Security)
-	}
-	if e.SIUSS != nil {
-		out = append(out, e.SIUSS.Security)
 	}
 	return out
 }
