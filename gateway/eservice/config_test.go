@@ -20,20 +20,27 @@ func TestSettingsCheck(t *testing.T) {
 		publicBase string
 		fields     []string
 	}{
-		"ok/minimal":             {func(*eservice.Settings) {}, "https://api.example.it", nil},
-		"ok/own-public-url":      {func(s *eservice.Settings) { s.PublicURL = "https://proxy.example.it/x" }, "", nil},
-		"ok/every-feature":       {func(s *eservice.Settings) { s.Mount = "/rest/x/v1"; s.RateLimit = eservice.RateLimit{Requests: 5, Period: config.Duration(60e9)}; s.Concurrency = 8; s.BodyLimit = 1024 }, "https://a.it", nil},
-		"fail/no-public-url":     {func(*eservice.Settings) {}, "", []string{"public_url"}},
-		"fail/relative-url":      {func(s *eservice.Settings) { s.PublicURL = "api.example.it/x" }, "", []string{"public_url"}},
-		"fail/url-with-query":    {func(s *eservice.Settings) { s.PublicURL = "https://a.it/x?y=1" }, "", []string{"public_url"}},
-		"fail/url-trailing":      {func(s *eservice.Settings) { s.PublicURL = "https://a.it/x/" }, "", []string{"public_url"}},
-		"fail/mount-upper":       {func(s *eservice.Settings) { s.Mount = "/Rest/X" }, "https://a.it", []string{"mount"}},
-		"fail/mount-param":       {func(s *eservice.Settings) { s.Mount = "/x/:id" }, "https://a.it", []string{"mount"}},
-		"fail/mount-trailing":    {func(s *eservice.Settings) { s.Mount = "/x/" }, "https://a.it", []string{"mount"}},
-		"fail/body-over":         {func(s *eservice.Settings) { s.BodyLimit = 2 << 20 }, "https://a.it", []string{"body_limit"}},
-		"fail/rate-no-period":    {func(s *eservice.Settings) { s.RateLimit.Requests = 10 }, "https://a.it", []string{"rate_limit.period"}},
-		"fail/rate-no-requests":  {func(s *eservice.Settings) { s.RateLimit.Period = config.Duration(60e9) }, "https://a.it", []string{"rate_limit.requests"}},
-		"fail/rate-tiny-period":  {func(s *eservice.Settings) { s.RateLimit = eservice.RateLimit{Requests: 1, Period: config.Duration(1e6)} }, "https://a.it", []string{"rate_limit.period"}},
+		"ok/minimal":        {func(*eservice.Settings) {}, "https://api.example.it", nil},
+		"ok/own-public-url": {func(s *eservice.Settings) { s.PublicURL = "https://proxy.example.it/x" }, "", nil},
+		"ok/every-feature": {func(s *eservice.Settings) {
+			s.Mount = "/rest/x/v1"
+			s.RateLimit = eservice.RateLimit{Requests: 5, Period: config.Duration(60e9)}
+			s.Concurrency = 8
+			s.BodyLimit = 1024
+		}, "https://a.it", nil},
+		"fail/no-public-url":    {func(*eservice.Settings) {}, "", []string{"public_url"}},
+		"fail/relative-url":     {func(s *eservice.Settings) { s.PublicURL = "api.example.it/x" }, "", []string{"public_url"}},
+		"fail/url-with-query":   {func(s *eservice.Settings) { s.PublicURL = "https://a.it/x?y=1" }, "", []string{"public_url"}},
+		"fail/url-trailing":     {func(s *eservice.Settings) { s.PublicURL = "https://a.it/x/" }, "", []string{"public_url"}},
+		"fail/mount-upper":      {func(s *eservice.Settings) { s.Mount = "/Rest/X" }, "https://a.it", []string{"mount"}},
+		"fail/mount-param":      {func(s *eservice.Settings) { s.Mount = "/x/:id" }, "https://a.it", []string{"mount"}},
+		"fail/mount-trailing":   {func(s *eservice.Settings) { s.Mount = "/x/" }, "https://a.it", []string{"mount"}},
+		"fail/body-over":        {func(s *eservice.Settings) { s.BodyLimit = 2 << 20 }, "https://a.it", []string{"body_limit"}},
+		"fail/rate-no-period":   {func(s *eservice.Settings) { s.RateLimit.Requests = 10 }, "https://a.it", []string{"rate_limit.period"}},
+		"fail/rate-no-requests": {func(s *eservice.Settings) { s.RateLimit.Period = config.Duration(60e9) }, "https://a.it", []string{"rate_limit.requests"}},
+		"fail/rate-tiny-period": {func(s *eservice.Settings) {
+			s.RateLimit = eservice.RateLimit{Requests: 1, Period: config.Duration(1e6)}
+		}, "https://a.it", []string{"rate_limit.period"}},
 		"fail/concurrency":       {func(s *eservice.Settings) { s.Concurrency = -1 }, "https://a.it", []string{"concurrency"}},
 		"fail/security-audience": {func(s *eservice.Settings) { s.Security.Audience = "" }, "https://a.it", []string{"security.audience"}},
 		"fail/security-pattern":  {func(s *eservice.Settings) { s.Security.Integrity.Pattern = "INTEGRITY_REST_03" }, "https://a.it", []string{"security.integrity.pattern"}},

@@ -261,7 +261,9 @@ eservices:
 		numericCF("0035587022"), numericCF("0012539022"))
 }
 
-func numericCF(first10 string) string { return first10 + string(contracts.NumericCFCheckDigit(first10)) }
+func numericCF(first10 string) string {
+	return first10 + string(contracts.NumericCFCheckDigit(first10))
+}
 
 // gateway is one running replica.
 type gateway struct {

@@ -240,7 +240,9 @@ func TestSearchRetriesThenGivesUp(t *testing.T) {
 
 type searchFunc func() error
 
-func (f searchFunc) Ricerca(context.Context, string) ([]welfaregov.Prestazione, error) { return nil, f() }
+func (f searchFunc) Ricerca(context.Context, string) ([]welfaregov.Prestazione, error) {
+	return nil, f()
+}
 
 func TestOwnerOf(t *testing.T) {
 	mk := func(client, purpose string) *eservice.Caller {

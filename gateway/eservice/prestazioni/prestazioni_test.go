@@ -49,7 +49,9 @@ type backend struct {
 	err  error
 }
 
-func (b backend) Ricerca(context.Context, string) ([]welfaregov.Prestazione, error) { return b.list, b.err }
+func (b backend) Ricerca(context.Context, string) ([]welfaregov.Prestazione, error) {
+	return b.list, b.err
+}
 
 func date(s string) contracts.Data {
 	d, err := contracts.ParseData(s)
