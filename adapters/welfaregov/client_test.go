@@ -179,6 +179,7 @@ func TestConfig(t *testing.T) {
 		"fail/no-key":       {welfaregov.Config{URL: "https://backend"}, []string{"api_key"}},
 		"fail/unset-env":    {welfaregov.Config{URL: "https://backend", APIKey: config.Secret{Env: "WGW_TEST_NO_SUCH_VAR"}}, []string{"api_key.env"}},
 		"fail/timeout":      {welfaregov.Config{URL: "https://backend", APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}, Timeout: config.Duration(-1)}, []string{"timeout"}},
+		"fail/connections":  {welfaregov.Config{URL: "https://backend", APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}, MaxConnections: 5000}, []string{"max_connections"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ck := config.NewChecker()

@@ -23,7 +23,14 @@ type Config struct {
 	APIKey config.Secret `yaml:"api_key"`
 	// Timeout bounds one call to the backend. Default 10s; at most 5m.
 	Timeout config.Duration `yaml:"timeout"`
+	// MaxConnections bounds the connections one replica opens to the backend (a bulkhead: a burst
+	// of e-service calls waits for a connection instead of opening hundreds). Default 64; at most
+	// 1024.
+	MaxConnections int `yaml:"max_connections"`
 }
+
+// DefaultMaxConnections is the default bound of connections to the backend.
+const DefaultMaxConnections = 64
 
 // Check records every problem of the section.
 func (c *Config) Check(ck config.Checker) {
@@ -35,6 +42,9 @@ func (c *Config) Check(ck config.Checker) {
 	c.APIKey.Check(ck, "api_key", true)
 	if d := c.Timeout.D(); d < 0 || d > 5*time.Minute {
 		ck.Errorf("timeout", "%s: between 1ms and 5m (0 means %s)", c.Timeout, DefaultTimeout)
+	}
+	if c.MaxConnections < 0 || c.MaxConnections > 1024 {
+		ck.Errorf("max_connections", "%d: between 1 and 1024 (0 means %d)", c.MaxConnections, DefaultMaxConnections)
 	}
 }
 
@@ -48,5 +58,11 @@ func (c *Config) NewClient() (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	return NewClient(c.URL, string(key), &http.Client{Timeout: timeout})
+	conns := c.MaxConnections
+	if conns == 0 {
+		conns = DefaultMaxConnections
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost = conns, conns
+	return NewClient(c.URL, string(key), &http.Client{Timeout: timeout, Transport: tr})
 }
