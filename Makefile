@@ -8,10 +8,10 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LDFLAGS     := -s -w -X main.version=$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test fuzz bench lint build clean
+.PHONY: help run test fuzz bench lint build deploy-check clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # `go run` would exit 1 on Ctrl-C whatever the gateway returns; building first keeps the exit
 # status (0 after a graceful stop) and stamps the VCS revision.
@@ -19,9 +19,10 @@ run: ## start the demo gateway (in memory, dev certificate) and print its three 
 	$(GO) build -o bin/gateway ./cmd/gateway
 	bin/gateway serve --config $(CONFIG)
 
-test: ## go vet, every test (needs Redis at REDIS_URL), then each fuzz target for FUZZTIME
+test: ## go vet, every test (needs Redis at REDIS_URL), deploy-check, then each fuzz target for FUZZTIME
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory deploy-check
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
 
 fuzz: ## run each fuzz target for FUZZTIME (default 3s; make fuzz FUZZTIME=2m for a real session)
@@ -35,9 +36,16 @@ lint: ## gofmt check, go vet, staticcheck
 	  if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd deploy && $(GO) run $(STATICCHECK) ./...
 
 build: ## static binaries of ./cmd/... into bin/, stamped with VERSION (git describe)
 	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+
+# deploy/ is its own Go module (kustomize, Kubernetes and compose libraries stay out of the
+# gateway's go.mod), so `go test ./...` above does not reach it. Its tests run `make build` in a
+# copy of the image's build context, as deploy/Dockerfile's build stage does.
+deploy-check: ## check deploy/: Dockerfile, the image build (make build), compose, Kubernetes schemas and rules
+	cd deploy && $(GO) vet ./... && GO=$(GO) $(GO) test -count=1 ./...
 
 clean: ## remove bin/ and the run directory .run/
 	rm -rf bin .run

@@ -2,7 +2,6 @@ package siuss_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -73,5 +72,3 @@ func readTestdata(t testing.TB, name string) []byte {
 	}
 	return b
 }
-
-func describe(ps []siuss.Problem) string { return fmt.Sprint(ps) }

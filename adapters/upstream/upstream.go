@@ -1,7 +1,9 @@
 // Package upstream is the vocabulary every adapter shares with the gateway's upstream runtime
 // (vouchers, ModI signing, circuit breakers, retries, caching): the transport an adapter's client
-// calls, and how an adapter classifies a failure so the runtime knows whether to retry it, count it
-// against the circuit breaker, or treat it as an answer.
+// calls, how an adapter classifies a failure so the runtime knows whether to retry it, count it
+// against the circuit breaker, or treat it as an answer, the Operation an adapter declares for each
+// kind of call (its name, whether it is idempotent, how to check its answers), and the Caller (the
+// operator and the case) that travels in the context.
 //
 // Adapters import this package; they never import the runtime. The runtime (gateway/...) implements
 // Transport and reads Class.

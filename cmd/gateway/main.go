@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // PDND days are Europe/Rome days: the binary must not depend on the host's zoneinfo
 
 	"github.com/welfaregov/gateway/gateway/app"
 	"github.com/welfaregov/gateway/gateway/config"

@@ -25,6 +25,7 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
+	pdndsim "github.com/welfaregov/gateway/cmd/pasim/sim/pdnd"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 )
 
@@ -66,6 +67,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", population.DefaultSeed, "seed of the population and of the fault streams")
 	apiKey := fs.String("backend-api-key", backend.DefaultAPIKey, "API key the backend simulator requires (X-Api-Key)")
+	runDir := fs.String("run-dir", ".run/pasim", "directory for run-time files: the PDND simulator writes the generated keys and credentials.json to RUN-DIR/pdnd")
+	seedFile := fs.String("pdnd-seed", "", "PDND registry YAML (tenants, e-services, purposes, clients); default: the committed cmd/pasim/sim/pdnd/seed.yaml")
+	issuer := fs.String("pdnd-issuer", pdndsim.DefaultIssuer, "iss of the simulated PDND's vouchers")
+	lenient := fs.Bool("pdnd-lenient-claims", false, "accept client-assertion claims outside PDND's whitelist (PDND's behaviour while its strict-claims flag is off)")
+	opaque := fs.Bool("pdnd-opaque-errors", false, "answer token refusals exactly like production (only 015-0008, no diagnosis)")
+	rateLimit := fs.Int("pdnd-rate-limit", 0, "vouchers per consumer tenant per --pdnd-rate-interval (0: no limit)")
+	rateInterval := fs.Duration("pdnd-rate-interval", time.Second, "window of --pdnd-rate-limit")
+	grace := fs.Duration("pdnd-rotation-grace", pdndsim.DefaultRotationGrace, "how long a rotated voucher key stays in the JWKS")
+	presence := fs.Bool("presence-only", false, "simulators check only that the PDND/ModI headers are present instead of verifying them against the PDND simulator")
 	faults := faultFlags{}
 	fs.Var(faults, "fault", "endpoint=spec, repeatable (e.g. backend.esiti=error=0.2/503,retry-after=2s)")
 	listen := map[string]*string{}
@@ -80,7 +90,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts := sim.Options{Seed: *seed, Faults: faults, BackendAPIKey: *apiKey, Listen: map[string]string{},
-		Logger: slog.New(slog.NewJSONHandler(stderr, nil))}
+		Logger: slog.New(slog.NewJSONHandler(stderr, nil)), RunDir: *runDir, PresenceOnly: *presence,
+		PDND: pdndsim.Options{Issuer: *issuer, LenientClaims: *lenient, Opaque: *opaque, RateLimit: *rateLimit,
+			RateInterval: *rateInterval, RotationGrace: *grace}}
+	if *seedFile != "" {
+		data, err := os.ReadFile(*seedFile)
+		if err != nil {
+			return fmt.Errorf("--pdnd-seed: %w", err)
+		}
+		if opts.PDND.Seed, err = pdndsim.ParseSeed(data); err != nil {
+			return fmt.Errorf("--pdnd-seed %s: %w", *seedFile, err)
+		}
+	}
 	for n, v := range listen {
 		opts.Listen[n] = *v
 	}
@@ -98,6 +119,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sort.Strings(sorted)
 	for _, n := range sorted {
 		fmt.Fprintf(stdout, "  %-8s %s\n", n, r.URLs[n])
+	}
+	if r.PDND != nil {
+		fmt.Fprintf(stdout, "PDND credentials (client ids, kids, key files; new keys at every start): %s\n", r.PDND.ManifestFile())
 	}
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

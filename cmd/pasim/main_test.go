@@ -23,7 +23,7 @@ func TestPopulationList(t *testing.T) {
 
 func TestBadArguments(t *testing.T) {
 	var out, errb bytes.Buffer
-	for _, args := range [][]string{{"bogus"}, {"population"}, {"serve", "--fault", "x=error=2"}, {"serve", "--listen-admin", "256.1.1.1:1"}} {
+	for _, args := range [][]string{{"bogus"}, {"population"}, {"serve", "--fault", "x=error=2"}, {"serve", "--listen-admin", "256.1.1.1:1"}, {"serve", "--pdnd-seed", "/nonexistent/seed.yaml"}} {
 		if err := run(args, &out, &errb); err == nil {
 			t.Errorf("%v accepted", args)
 		}

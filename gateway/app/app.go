@@ -22,6 +22,7 @@ import (
 
 	"github.com/welfaregov/gateway/adapters/welfaregov"
 	"github.com/welfaregov/gateway/gateway/audit"
+	"github.com/welfaregov/gateway/gateway/cache"
 	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/eservice"
 	"github.com/welfaregov/gateway/gateway/logging"
@@ -30,6 +31,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/storeconfig"
 	"github.com/welfaregov/gateway/gateway/tracing"
+	"github.com/welfaregov/gateway/gateway/upstream"
 )
 
 // Config is the whole configuration file.
@@ -43,6 +45,11 @@ type Config struct {
 	Listeners server.Config `yaml:"listeners"`
 	// Store says where the state shared by replicas lives (memory or Redis).
 	Store store.Config `yaml:"store"`
+	// Upstreams are the systems the gateway calls for WelfareGOV (INPS, ANPR, ICEF): address,
+	// timeouts, bulkhead, circuit breaker, retries, daily quota, TLS.
+	Upstreams upstream.Config `yaml:"upstreams"`
+	// Cache keeps upstream answers: in process and in the shared store (encrypted).
+	Cache cache.Config `yaml:"cache"`
 	// PDND is the PDND Interoperabilità environment and clients: voucher verification for the
 	// e-services, key lookups, PDND Tracing uploads. Required when an e-service is published.
 	PDND *pdnd.Config `yaml:"pdnd"`
@@ -63,6 +70,8 @@ func (c *Config) Check(ck config.Checker) {
 	c.Log.Check(ck.At("log"))
 	c.Listeners.Check(ck.At("listeners"))
 	c.Store.Check(ck.At("store"))
+	c.Upstreams.Check(ck.At("upstreams"))
+	c.Cache.Check(ck.At("cache"), c.Store.Backend == store.BackendRedis)
 	if c.PDND != nil {
 		c.PDND.Check(ck.At("pdnd"))
 	}
@@ -108,6 +117,8 @@ type App struct {
 	log        *slog.Logger
 	srv        *server.Server
 	store      store.Store
+	upstreams  *upstream.Runtime
+	cache      *cache.Cache
 	background []background
 	closers    []closer
 	closed     bool
@@ -141,6 +152,21 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		return nil, fmt.Errorf("app: store: %w", err)
 	}
 	a.onClose("store", a.store.Close)
+
+	// 1b. The outbound path: the upstream runtime (breakers, bulkheads, quotas, retries) and the
+	// cache in front of it. Upstreams whose auth is pdnd need the PDND/ModI Authorizer, which the
+	// security core provides when it is wired here (until then only auth: none upstreams build).
+	if a.upstreams, err = upstream.New(cfg.Upstreams, upstream.Deps{Store: a.store, Logger: a.log}); err != nil {
+		return nil, fmt.Errorf("app: upstreams: %w", err)
+	}
+	a.onClose("upstreams", a.upstreams.Close)
+	cacheOpts, err := cfg.Cache.Options(a.store, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("app: cache: %w", err)
+	}
+	if a.cache, err = cache.New(cacheOpts); err != nil {
+		return nil, fmt.Errorf("app: cache: %w", err)
+	}
 
 	// 2. Listeners: bound now (all or none), served by Run.
 	runDir, err := filepath.Abs(cfg.runDir())
@@ -266,6 +292,13 @@ func (a *App) DevRootFile() string {
 	}
 	return ""
 }
+
+// Upstreams is the upstream runtime: the Transports adapters call, breakers and quotas for the
+// admin controls and the dashboard.
+func (a *App) Upstreams() *upstream.Runtime { return a.upstreams }
+
+// Cache is the cache of upstream answers.
+func (a *App) Cache() *cache.Cache { return a.cache }
 
 // Logger is the application's logger.
 func (a *App) Logger() *slog.Logger { return a.log }

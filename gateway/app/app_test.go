@@ -85,7 +85,7 @@ store:
 	}
 	want := []string{
 		"listeners.admin.adress", "listeners.internal.request_timeout", "listeners.internal.body_limit",
-		"WGW_LISTENERS__ADMIN__PORT", "store.redis.url",
+		"WGW_LISTENERS__ADMIN__PORT", "store.redis.url", "cache.key",
 	}
 	if got := inv.Fields(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("fields %v, want %v\n%v", got, want, err)
@@ -174,7 +174,9 @@ func TestCloseInReverseOrderReportingEveryFailure(t *testing.T) {
 // once a Redis server (a throwaway one started here, never the system's) answers.
 func TestRedisDownAtStartThenRecovers(t *testing.T) {
 	redisAddr := freeAddr(t)
-	cfg := loopbackConfig(t, "store: {backend: redis, redis: {url: \"redis://"+redisAddr+"/4\"}}\n")
+	t.Setenv("WGW_TEST_CACHE_KEY", "a-test-secret-of-at-least-32-bytes-length")
+	cfg := loopbackConfig(t, "store: {backend: redis, redis: {url: \"redis://"+redisAddr+"/4\"}}\n"+
+		"cache: {key: {env: WGW_TEST_CACHE_KEY}}\n")
 	logs := &syncBuffer{}
 	a, err := New(cfg, Options{LogOutput: logs})
 	if err != nil {

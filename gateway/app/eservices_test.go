@@ -43,7 +43,7 @@ func TestEServicesConfigDependencies(t *testing.T) {
 		"fail/tracing-client-name": {apiClient + backendSection + auditSection + prestazioni +
 			"tracing: {enabled: true, base_url: https://api.uat.tracing.interop.pagopa.it, tenants: [{id: 11111111-1111-4111-8111-111111111111, api_client: interop}]}\n",
 			[]string{"tracing.tenants[0].api_client"}},
-		"fail/job-key-with-redis": {"store: {backend: redis, redis: {url: redis://127.0.0.1:6379/15}}\n" + pdndSection + backendSection + auditSection +
+		"fail/job-key-with-redis": {"store: {backend: redis, redis: {url: redis://127.0.0.1:6379/15}}\ncache: {key: {env: WGW_TEST_API_KEY}}\n" + pdndSection + backendSection + auditSection +
 			"eservices:\n  public_base_url: https://api.example.it\n  estrazione:\n    security: {audience: https://api.example.it/e/v1}\n" + purposes,
 			[]string{"eservices.estrazione.encryption_key"}},
 		"fail/siuss-modi": {pdndSection + backendSection + auditSection +

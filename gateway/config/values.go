@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CheckAddress records a problem when addr is not a listen or dial address "host:port" with a port
@@ -75,5 +76,13 @@ func RedactURL(raw string) string {
 func OneOf(ck Checker, field, value string, allowed ...string) {
 	if value != "" && !slices.Contains(allowed, value) {
 		ck.Errorf(field, "%q is not one of %s%s", value, strings.Join(allowed, ", "), suggestion(value, allowed))
+	}
+}
+
+// CheckDuration records a problem when d is set (non-zero) and outside [lo, hi]. Zero is accepted:
+// it means the field's documented default.
+func CheckDuration(ck Checker, field string, d Duration, lo, hi time.Duration) {
+	if d != 0 && (d.D() < lo || d.D() > hi) {
+		ck.Errorf(field, "%s is not between %s and %s (leave it empty for the default)", d, lo, hi)
 	}
 }

@@ -25,6 +25,10 @@ type HTTPGuard struct {
 	// PublicURL returns the URL the consumer addressed (DPoP htu, request_url audiences). Default:
 	// http or https by r.TLS, r.Host and r.URL.RequestURI(); behind a proxy give the public one.
 	PublicURL func(*http.Request) string
+	// WriteError, when set, answers a refused request instead of the default problem+json: for
+	// simulators that mimic another product's error format (ANPR's GovWay). err is the
+	// *secerr.Error of the failed check, or a *problem.Error for an unreadable or oversized body.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 type resultKey struct{}
@@ -46,21 +50,29 @@ func (g *HTTPGuard) Wrap(next http.Handler) http.Handler {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				writeProblem(w, problem.New(problem.PayloadTooLarge, "the request body exceeds %d bytes", limit))
+				g.refuse(w, r, problem.New(problem.PayloadTooLarge, "the request body exceeds %d bytes", limit))
 			} else {
-				writeProblem(w, problem.Wrap(problem.BadRequest, err, "the request body could not be read"))
+				g.refuse(w, r, problem.Wrap(problem.BadRequest, err, "the request body could not be read"))
 			}
 			return
 		}
 		u := g.publicURL(r)
 		res, err := g.Inbound.Verify(r.Context(), &Request{Method: r.Method, URL: u, Header: r.Header, Body: body}, g.Profile)
 		if err != nil {
-			writeProblem(w, err)
+			g.refuse(w, r, err)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), resultKey{}, res)))
 	})
+}
+
+func (g *HTTPGuard) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if g.WriteError != nil {
+		g.WriteError(w, r, err)
+		return
+	}
+	writeProblem(w, err)
 }
 
 func (g *HTTPGuard) publicURL(r *http.Request) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/modi"
 	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/problem"
+	"github.com/welfaregov/gateway/gateway/secerr"
 )
 
 // TestHTTPGuard serves an e-service behind the guard on loopback and calls it through real HTTP
@@ -70,5 +71,23 @@ func TestHTTPGuard(t *testing.T) {
 	}
 	if resp := send(nil, bytes.Repeat([]byte("x"), 2048)); resp.StatusCode != 413 {
 		t.Fatalf("%d", resp.StatusCode)
+	}
+}
+
+// TestHTTPGuardWriteError: a refusal goes to WriteError with its *secerr.Error when one is set.
+func TestHTTPGuardWriteError(t *testing.T) {
+	e := newEnv(t)
+	var got error
+	guard := &modi.HTTPGuard{Inbound: e.in, Profile: e.profiles["pdnd"],
+		WriteError: func(w http.ResponseWriter, _ *http.Request, err error) { got = err; w.WriteHeader(418) }}
+	srv := httptest.NewServer(guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/x", contentType, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 418 || secerr.CodeOf(got) != "voucher.missing" {
+		t.Fatalf("%d %v", resp.StatusCode, got)
 	}
 }

@@ -2,12 +2,10 @@ package store
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -83,27 +81,8 @@ type RedisConfig struct {
 	TLS TLSConfig `yaml:"tls"`
 }
 
-// TLSConfig secures the connections to Redis (and to the sentinels).
-type TLSConfig struct {
-	// Enabled turns TLS on. Default off (on with a rediss:// url).
-	Enabled bool `yaml:"enabled"`
-	// CAFile is a PEM bundle of the CAs that sign the Redis server certificate. Default: the
-	// system's roots.
-	CAFile string `yaml:"ca_file"`
-	// CertFile and KeyFile are a PEM client certificate and its key, for servers that require
-	// client authentication. Both or neither.
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// ServerName is the name expected in the server certificate. Default: the host being dialled.
-	ServerName string `yaml:"server_name"`
-	// InsecureSkipVerify accepts ANY server certificate.
-	//
-	// !!! DANGER !!! With it, anyone who can intercept the connection can impersonate Redis: read
-	// the cached personal data, forge replay records and rate-limit state, capture the password.
-	// It exists only for a throwaway test environment with a self-signed certificate; give ca_file
-	// instead. Never set it in production.
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
-}
+// TLSConfig secures the connections to Redis (and to the sentinels); a rediss:// url implies it.
+type TLSConfig = config.ClientTLS
 
 // MemoryConfig bounds the memory backend.
 type MemoryConfig struct {
@@ -171,7 +150,7 @@ func (c *RedisConfig) check(ck config.Checker) {
 			ck.Errorf(d.field, "%v is negative", d.value)
 		}
 	}
-	c.TLS.check(ck.At("tls"), c.tlsImplied())
+	c.TLS.Check(ck.At("tls"), c.tlsImplied())
 }
 
 // checkURL validates the url without repeating it in messages (it could carry a password).
@@ -258,28 +237,6 @@ func checkPort(ck config.Checker, field, port string) {
 
 func (c *RedisConfig) tlsImplied() bool { return strings.HasPrefix(c.URL, "rediss:") }
 
-func (t *TLSConfig) check(ck config.Checker, implied bool) {
-	if !t.Enabled && !implied {
-		if *t != (TLSConfig{}) {
-			ck.Errorf("enabled", "TLS settings given but TLS is off: set enabled: true (or use a rediss:// url)")
-		}
-		return
-	}
-	if t.CAFile != "" {
-		if _, err := loadCAPool(t.CAFile); err != nil {
-			ck.Errorf("ca_file", "%v", err)
-		}
-	}
-	switch {
-	case (t.CertFile == "") != (t.KeyFile == ""):
-		ck.Errorf("cert_file", "give both cert_file and key_file, or neither")
-	case t.CertFile != "":
-		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
-			ck.Errorf("cert_file", "cannot load the client certificate and key: %v", err)
-		}
-	}
-}
-
 // ClientConfig builds the TLS configuration the section describes, or nil when TLS is off (and the
 // url is not rediss://, which go-redis secures with the system roots by itself).
 func (c *RedisConfig) ClientConfig() (*tls.Config, error) {
@@ -287,40 +244,11 @@ func (c *RedisConfig) ClientConfig() (*tls.Config, error) {
 	if !t.Enabled && (!c.tlsImplied() || t == (TLSConfig{})) {
 		return nil, nil
 	}
-	tc := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ServerName: t.ServerName,
-		// Only for throwaway test environments; see TLSConfig.InsecureSkipVerify.
-		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // operator opt-in, documented as dangerous
-	}
-	if t.CAFile != "" {
-		pool, err := loadCAPool(t.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("store: redis tls client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+	tc, err := t.Config()
+	if err != nil {
+		return nil, fmt.Errorf("store: redis tls: %w", err)
 	}
 	return tc, nil
-}
-
-// loadCAPool reads a PEM bundle that must hold at least one certificate.
-func loadCAPool(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the CA file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
-	}
-	return pool, nil
 }
 
 func (m *MemoryConfig) check(ck config.Checker) {

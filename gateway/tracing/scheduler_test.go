@@ -48,7 +48,7 @@ func TestRunSubmitsAfterSubmitAtAndFollowsUntilCompleted(t *testing.T) {
 		go func() { done <- rep.Run(ctx) }()
 
 		// 02:59 of the next day: nothing uploaded yet.
-		time.Sleep(day1.Add(1).Start(rome).Add(2*time.Hour + 59*time.Minute).Sub(time.Now()))
+		time.Sleep(time.Until(day1.Add(1).Start(rome).Add(2*time.Hour + 59*time.Minute)))
 		synctest.Wait()
 		if n := len(sim.Tracings(tenantA)); n != 0 {
 			t.Fatalf("uploaded before submit_at: %d tracings", n)

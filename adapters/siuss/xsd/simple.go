@@ -158,9 +158,7 @@ func decimalDigits(s string) (total, fraction int) {
 // ±hh:mm up to ±14:00). A year of more than four digits has no leading zero; year 0000 does not
 // exist in XML Schema 1.0; the day exists in its month (proleptic Gregorian leap years).
 func validDate(s string) bool {
-	if strings.HasPrefix(s, "-") {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, "-")
 	dash := strings.IndexByte(s, '-')
 	if dash < 4 || (dash > 4 && s[0] == '0') || !allDigits(s[:dash]) || len(s) < dash+6 {
 		return false

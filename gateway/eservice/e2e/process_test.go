@@ -61,8 +61,19 @@ func redisShared(t testing.TB) (storeSection, store.Store) {
 		_ = c.Close()
 	})
 	u := fmt.Sprintf("redis://%s/%d", opt.Addr, redisDB)
-	return storeSection(fmt.Sprintf("store:\n  backend: redis\n  redis: {url: %q, key_prefix: %q}\n", u, prefix)),
+	// Replicas share the cache key too (main's cache requires one with Redis).
+	return storeSection(fmt.Sprintf("store:\n  backend: redis\n  redis: {url: %q, key_prefix: %q}\ncache: {key: {file: %q}}\n", u, prefix, cacheKeyFile(t))),
 		redisstore.NewFromClient(redis.NewClient(opt), prefix)
+}
+
+// cacheKeyFile writes a cache key for replicas sharing Redis.
+func cacheKeyFile(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cache-key")
+	if err := os.WriteFile(p, []byte(strings.Repeat("c", 48)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 var (

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/welfaregov/gateway/gateway/benchcmp"
-	"github.com/welfaregov/gateway/gateway/store/internal/redistest"
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
 

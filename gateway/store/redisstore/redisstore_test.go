@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store"
-	"github.com/welfaregov/gateway/gateway/store/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store/redisstore"
 	"github.com/welfaregov/gateway/gateway/store/storetest"
 )

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store"
-	"github.com/welfaregov/gateway/gateway/store/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store/memory"
 	"github.com/welfaregov/gateway/gateway/store/redisstore"
 	"github.com/welfaregov/gateway/gateway/store/storeconfig"

@@ -31,6 +31,9 @@ type Options struct {
 	// Security verifies the inbound PDND voucher and ModI headers of the E002 operations (not of
 	// /status). Nil means RequireModIHeaders (presence only); the PDND simulator plugs real checks in.
 	Security func(http.Handler) http.Handler
+	// SecurityFor, when set, gives each use case its own Security (each is a separate e-service on
+	// PDND, with its own audience and purposes); a nil result falls back to Security.
+	SecurityFor func(c anpr.CasoUso) func(http.Handler) http.Handler
 	// BasePaths overrides the base path of a use case (default DefaultBasePath). The en-dash
 	// spelling of each base path is served too.
 	BasePaths map[anpr.CasoUso]string
@@ -74,7 +77,13 @@ func Handler(o Options) http.Handler {
 		}
 		base = strings.TrimRight(base, "/")
 		hooks := fault.Hooks{Error: s.injectedError, Quota: quota, Malformed: s.malformed}
-		op := faults.Wrap(faultName(c), "POST "+base+anpr.OperationPath+" (E002 "+string(c)+")", hooks, secure(s.e002(c)))
+		sec := secure
+		if o.SecurityFor != nil {
+			if f := o.SecurityFor(c); f != nil {
+				sec = f
+			}
+		}
+		op := faults.Wrap(faultName(c), "POST "+base+anpr.OperationPath+" (E002 "+string(c)+")", hooks, sec(s.e002(c)))
 		st := faults.Wrap(faultName(c)+".status", "GET "+base+"/status", fault.Hooks{}, http.HandlerFunc(status))
 		paths := []string{base}
 		if dash := strings.Replace(base, c.Servizio(false), c.Servizio(true), 1); dash != base {

@@ -2,6 +2,7 @@ package anpr
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/welfaregov/gateway/adapters/anpr/e002"
+	"github.com/welfaregov/gateway/gateway/problem"
+	"github.com/welfaregov/gateway/gateway/secerr"
 )
 
 // GovWay error codes the simulator answers with (GovWay's handling-errors catalogue, pdnd-modi.md
@@ -18,7 +21,62 @@ const (
 	GovWayInteroperability      = "InteroperabilityInvalidRequest" // 400: ModI profile not respected
 	GovWayTokenRequired         = "TokenAuthenticationRequired"    // 401: no PDND voucher
 	GovWayAPIUnavailable        = "APIUnavailable"                 // 503
+	GovWayTokenFailed           = "TokenAuthenticationFailed"      // 401: voucher invalid
+	GovWayTokenExpired          = "TokenExpired"                   // 401
+	GovWayTokenNotBefore        = "TokenNotBefore"                 // 401
+	GovWayTokenInTheFuture      = "TokenInTheFuture"               // 401
+	GovWayTokenClaimsNotFound   = "TokenRequiredClaimsNotFound"    // 401
+	GovWayAuthorizationDeny     = "AuthorizationTokenDeny"         // 403: voucher for another e-service
+	GovWayRequestTooLarge       = "RequestTooLarge"                // 413
 )
+
+// WriteGovWayError answers a refused request (a *secerr.Error from the real verification, or a
+// problem for an unreadable body) the way ANPR's GovWay does (pdnd-modi.md §9.14): 401 Token* for
+// the voucher, 403 AuthorizationTokenDeny for a voucher of another e-service or purpose, 400
+// InteroperabilityInvalidRequest for the ModI headers, 503 APIUnavailable when a dependency is
+// down. The detail keeps the gateway's stable code in brackets, so a test (or an integrator) can
+// tell the failures apart.
+func WriteGovWayError(w http.ResponseWriter, _ *http.Request, err error) {
+	if e := secerr.As(err); e != nil {
+		status := e.Status()
+		code := GovWayInteroperability
+		detail := e.Detail + " [" + e.Code() + "]"
+		switch {
+		case status == http.StatusServiceUnavailable:
+			code = GovWayAPIUnavailable
+		case status == http.StatusForbidden:
+			code = GovWayAuthorizationDeny
+		case status == http.StatusUnauthorized:
+			code = govWay401(e.Reason)
+		case status == http.StatusBadRequest:
+			detail = "Received request is not conform to the required interoperability profile: " + detail
+		}
+		WriteGovWayProblem(w, status, code, detail)
+		return
+	}
+	var p *problem.Error
+	if errors.As(err, &p) && p.Type.Status == http.StatusRequestEntityTooLarge {
+		WriteGovWayProblem(w, p.Type.Status, GovWayRequestTooLarge, p.Detail)
+		return
+	}
+	WriteGovWayProblem(w, http.StatusBadRequest, GovWayInvalidRequestContent, "the request could not be read")
+}
+
+func govWay401(r secerr.Reason) string {
+	switch r {
+	case secerr.Missing:
+		return GovWayTokenRequired
+	case secerr.Expired:
+		return GovWayTokenExpired
+	case secerr.NotYetValid:
+		return GovWayTokenNotBefore
+	case secerr.IssuedInFuture:
+		return GovWayTokenInTheFuture
+	case secerr.ClaimMissing:
+		return GovWayTokenClaimsNotFound
+	}
+	return GovWayTokenFailed
+}
 
 // WriteGovWayProblem answers like ANPR's GovWay: an RFC 7807 body with govway_id, and the
 // GovWay-Transaction-ErrorType and GovWay-Transaction-ID headers. The PDND simulator's security

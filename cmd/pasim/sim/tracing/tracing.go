@@ -290,8 +290,6 @@ func (s *Server) sorted() []*tracing {
 	return out
 }
 
-type ctxKey struct{}
-
 // common adds X-Correlation-Id (always the server's own, as the real API) and runs what is due.
 func (s *Server) common(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
-// Package redistest gives the store's tests real Redis deployments: the shared server at REDIS_URL
-// (database 10, a random key prefix per test, keys deleted at the end) and throwaway redis-server
-// processes on free loopback ports (single, Sentinel, Cluster) that the test stops itself.
+// Package redistest gives the gateway's tests real Redis deployments: the shared server at
+// REDIS_URL (a database per package family: the store's is 10; a random key prefix per test, keys
+// deleted at the end) and throwaway redis-server processes on free loopback ports (single,
+// Sentinel, Cluster) that the test stops itself.
 package redistest
 
 import (
@@ -23,12 +24,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DB is the database index this package's tests use on the shared Redis.
+// DB is the database index the store's tests use on the shared Redis.
 const DB = 10
 
 // SharedURL is REDIS_URL (default redis://127.0.0.1:6379) pointed at DB. The suite fails, not
 // skips, when that Redis does not answer: CI guarantees one.
 func SharedURL(t testing.TB) string {
+	t.Helper()
+	return SharedURLDB(t, DB)
+}
+
+// SharedURLDB is REDIS_URL pointed at database db, checked to answer like SharedURL.
+func SharedURLDB(t testing.TB, db int) string {
 	t.Helper()
 	raw := os.Getenv("REDIS_URL")
 	if raw == "" {
@@ -38,7 +45,7 @@ func SharedURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("REDIS_URL is not a URL: %v", err)
 	}
-	u.Path = "/" + strconv.Itoa(DB)
+	u.Path = "/" + strconv.Itoa(db)
 	opt, err := redis.ParseURL(u.String())
 	if err != nil {
 		t.Fatalf("REDIS_URL: %v", err)
