@@ -77,33 +77,34 @@ func cacheKeyFile(t testing.TB) string {
 }
 
 var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
+	buildMu  sync.Mutex
+	binaries = map[string]string{}
 )
 
 // gatewayBinary builds cmd/gateway once per test binary.
-func gatewayBinary(t testing.TB) string {
+func gatewayBinary(t testing.TB) string { return buildCommand(t, "gateway") }
+
+// buildCommand builds ./cmd/<name> once per test binary and returns the executable's path.
+func buildCommand(t testing.TB, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wgw-e2e-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "gateway")
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-		cmd := exec.Command("go", "build", "-o", binary, "./cmd/gateway")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/gateway: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := binaries[name]; ok {
+		return bin
 	}
-	return binary
+	dir, err := os.MkdirTemp("", "wgw-e2e-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, name)
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+	}
+	binaries[name] = bin
+	return bin
 }
 
 // process is a gateway replica running as a child process (what a real replica is: it can be
