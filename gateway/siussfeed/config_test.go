@@ -37,10 +37,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ck := config.NewChecker()
 			c.cfg.Check(ck)
-			var got []string
-			for _, p := range ck.Problems() {
-				got = append(got, p.Field)
-			}
+			got := ck.Fields()
 			if !slices.Equal(got, c.fields) {
 				t.Fatalf("problems %v, want %v", ck.Problems(), c.fields)
 			}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
@@ -38,32 +38,18 @@ func redisStore(t testing.TB) storeSection {
 // shared state (PDND Tracing counters).
 func redisShared(t testing.TB) (storeSection, store.Store) {
 	t.Helper()
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379"
-	}
-	opt, err := redis.ParseURL(raw)
+	u := redistest.SharedURLDB(t, redisDB)
+	prefix := redistest.Prefix()
+	redistest.DeleteKeys(t, u, prefix)
+	opt, err := redis.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.DB = redisDB
 	c := redis.NewClient(opt)
-	if err := c.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("no Redis at %s: these tests need a real one (start redis-server or set REDIS_URL): %v", raw, err)
-	}
-	prefix := fmt.Sprintf("wgwtest:e2e:%d:", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := c.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-		_ = c.Close()
-	})
-	u := fmt.Sprintf("redis://%s/%d", opt.Addr, redisDB)
-	// Replicas share the cache key too (main's cache requires one with Redis).
+	t.Cleanup(func() { _ = c.Close() })
+	// Replicas share the cache key too (the cache requires one with Redis).
 	return storeSection(fmt.Sprintf("store:\n  backend: redis\n  redis: {url: %q, key_prefix: %q}\ncache: {key: {file: %q}}\n", u, prefix, cacheKeyFile(t))),
-		redisstore.NewFromClient(redis.NewClient(opt), prefix)
+		redisstore.NewFromClient(c, prefix)
 }
 
 // cacheKeyFile writes a cache key for replicas sharing Redis.

@@ -267,10 +267,7 @@ func TestCheckPurposes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ck := config.NewChecker()
 			prestazioni.CheckPurposes(ck, c.purposes, c.allowList)
-			var got []string
-			for _, p := range ck.Problems() {
-				got = append(got, p.Field)
-			}
+			got := ck.Fields()
 			if !slices.Equal(got, c.fields) {
 				t.Fatalf("problems %v, want %v", ck.Problems(), c.fields)
 			}

@@ -40,10 +40,7 @@ func TestConfigCheck(t *testing.T) {
 			c.mod(&cfg)
 			ck := config.NewChecker()
 			cfg.Check(ck, "https://gw.example", 1<<20)
-			var got []string
-			for _, p := range ck.Problems() {
-				got = append(got, p.Field)
-			}
+			got := ck.Fields()
 			if !slices.Equal(got, c.fields) {
 				t.Fatalf("problems %v, want %v", ck.Problems(), c.fields)
 			}
