@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -241,4 +243,26 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 	if passed != 10 || limited != 5 {
 		t.Fatalf("%d passed, %d limited; want 10 and 5 across the two replicas", passed, limited)
 	}
+}
+
+// TestReplayAcrossReplicas: a signed request accepted by replica A is refused as a replay by
+// replica B (the jti record is in the shared Redis), with 400 integrity.replay.
+func TestReplayAcrossReplicas(t *testing.T) {
+	w := newWorld(t)
+	st := redisStore(t)
+	a, b := w.start(t, w.config(st, "")), w.start(t, w.config(st, ""))
+	cf, on := subject(t, w.pop)
+	c := w.newConsumer(clientID, purposeFull, audPrest, mountPrest, true, true)
+	body := ricerca(cf, on)
+	req := c.prepare(t, a, "POST", "/ricerca", body)
+	header := req.Header.Clone()
+	if got := a.do(t, req); got.status != 200 {
+		t.Fatalf("replica A: %d %s", got.status, got.body)
+	}
+	again, _ := http.NewRequest("POST", b.base+mountPrest+"/ricerca", bytes.NewReader(body))
+	again.Header = header
+	got := b.do(t, again)
+	got.path = "/ricerca"
+	wantProblem(t, got, 400, "integrity.replay")
+	checkContract(t, mountPrest, got)
 }
