@@ -15,16 +15,22 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/welfaregov/gateway/adapters/welfaregov"
+	"github.com/welfaregov/gateway/gateway/audit"
 	"github.com/welfaregov/gateway/gateway/cache"
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/eservice"
 	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/server"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/storeconfig"
+	"github.com/welfaregov/gateway/gateway/tracing"
 	"github.com/welfaregov/gateway/gateway/upstream"
 )
 
@@ -44,6 +50,19 @@ type Config struct {
 	Upstreams upstream.Config `yaml:"upstreams"`
 	// Cache keeps upstream answers: in process and in the shared store (encrypted).
 	Cache cache.Config `yaml:"cache"`
+	// PDND is the PDND Interoperabilità environment and clients: voucher verification for the
+	// e-services, key lookups, PDND Tracing uploads. Required when an e-service is published.
+	PDND *pdnd.Config `yaml:"pdnd"`
+	// Backend is the WelfareGOV backend the e-services read. Required when one is published.
+	Backend *welfaregov.Config `yaml:"backend"`
+	// EServices are WelfareGOV's e-services published to other administrations through PDND.
+	EServices EServices `yaml:"eservices"`
+	// Audit is the audit trail of the e-service calls. Required when an e-service is published.
+	Audit *audit.Config `yaml:"audit"`
+	// Tracing is the daily report of e-service calls to PDND Tracing. Default off.
+	Tracing tracing.Config `yaml:"tracing"`
+	// Admin is how operators authenticate to the admin listener's protected endpoints.
+	Admin server.AdminConfig `yaml:"admin"`
 }
 
 // Check records every problem of every section, each with its full dotted path.
@@ -53,6 +72,18 @@ func (c *Config) Check(ck config.Checker) {
 	c.Store.Check(ck.At("store"))
 	c.Upstreams.Check(ck.At("upstreams"))
 	c.Cache.Check(ck.At("cache"), c.Store.Backend == store.BackendRedis)
+	if c.PDND != nil {
+		c.PDND.Check(ck.At("pdnd"))
+	}
+	if c.Backend != nil {
+		c.Backend.Check(ck.At("backend"))
+	}
+	if c.Audit != nil {
+		c.Audit.Check(ck.At("audit"))
+	}
+	c.Tracing.Check(ck.At("tracing"))
+	c.Admin.Check(ck.At("admin"))
+	c.checkEServices(ck)
 }
 
 func (c *Config) runDir() string {
@@ -83,13 +114,14 @@ type Options struct {
 
 // App is a built gateway, ready to Run.
 type App struct {
-	log       *slog.Logger
-	srv       *server.Server
-	store     store.Store
-	upstreams *upstream.Runtime
-	cache     *cache.Cache
-	closers   []closer
-	closed    bool
+	log        *slog.Logger
+	srv        *server.Server
+	store      store.Store
+	upstreams  *upstream.Runtime
+	cache      *cache.Cache
+	background []background
+	closers    []closer
+	closed     bool
 }
 
 type closer struct {
@@ -151,8 +183,13 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		a.srv.AddHealthCheck("redis", a.store.Ping, true)
 	}
 
-	// 4. Routes of the e-services, internal API and admin handlers are registered here as they
-	// are written (a.srv.EServices(), a.srv.Internal(), a.srv.Admin()).
+	// 4. The e-services: audit trail, PDND verification, PDND Tracing counters, then each
+	// e-service's chain on the e-service listener.
+	if cfg.EServices.any() {
+		if err := a.buildEServiceStack(cfg, opts); err != nil {
+			return nil, err
+		}
+	}
 
 	a.log.Info("gateway built", "version", opts.Version, "store", storeBackend(cfg.Store), "run_dir", runDir)
 	return a, nil
@@ -181,11 +218,46 @@ func (a *App) onClose(name string, f func() error) {
 	a.closers = append(a.closers, closer{name, f})
 }
 
+// buildEServiceStack builds what the e-services share and the e-services themselves.
+func (a *App) buildEServiceStack(cfg *Config, opts Options) error {
+	logger, err := a.buildAudit(cfg.Audit, opts.Version)
+	if err != nil {
+		return err
+	}
+	p, err := a.buildPDND(cfg.PDND)
+	if err != nil {
+		return err
+	}
+	deps := eservice.Deps{Inbound: p.inbound, Store: a.store, Audit: logger, Logger: a.log}
+	if cfg.Tracing.Enabled {
+		reporter, err := a.buildTracing(cfg.Tracing, p.api)
+		if err != nil {
+			return err
+		}
+		deps.Tracing = reporter.Recorder()
+		a.background = append(a.background, background{"pdnd tracing reporter", func(ctx context.Context) {
+			if err := reporter.Run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("PDND Tracing reporter stopped", "err", err)
+			}
+		}})
+	}
+	return a.buildEServices(cfg, deps)
+}
+
 // Run serves until ctx is done (SIGINT/SIGTERM in cmd/gateway), drains requests in flight within
-// listeners.shutdown_grace, then closes every component. It returns the first serving error and
-// any close errors.
+// listeners.shutdown_grace, then closes every component. Background components (the SIUSS
+// publisher, the PDND Tracing reporter) run meanwhile and are stopped before the close. It returns
+// the first serving error and any close errors.
 func (a *App) Run(ctx context.Context) error {
+	bctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, b := range a.background {
+		wg.Go(func() { b.run(bctx) })
+		a.log.Info("background component started", "component", b.name)
+	}
 	serveErr := a.srv.Serve(ctx)
+	stop()
+	wg.Wait()
 	closeErr := a.Close()
 	if serveErr == nil && closeErr == nil {
 		a.log.Info("stopped")
