@@ -8,7 +8,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LDFLAGS     := -s -w -X main.version=$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test fuzz bench lint build deploy-check clean
+.PHONY: help run test fuzz bench lint build deploy-check oas-check clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,12 @@ build: ## static binaries of ./cmd/... into bin/, stamped with VERSION (git desc
 # copy of the image's build context, as deploy/Dockerfile's build stage does.
 deploy-check: ## check deploy/: Dockerfile, the image build (make build), compose, Kubernetes schemas and rules
 	cd deploy && $(GO) vet ./... && GO=$(GO) $(GO) test -count=1 ./...
+
+# The contracts the e-services serve, through the Italian OAS checker (Spectral, "Italian Guidelines
+# Full"; ../shared/tools/oas-check, or OAS_CHECK=path). It needs node; `make test` runs the same test,
+# which skips (saying so) where node is missing.
+oas-check: ## check the e-services' OpenAPI contracts with the Italian OAS checker (needs node)
+	$(GO) test -count=1 -run TestContractsPassOASChecker -v ./gateway/eservice/
 
 clean: ## remove bin/ and the run directory .run/
 	rm -rf bin .run

@@ -36,7 +36,7 @@ const (
 )
 
 var (
-	amountPattern = regexp.MustCompile(`^[0-9]+\.[0-9]{2}$`)
+	amountPattern = regexp.MustCompile(`^-?[0-9]+\.[0-9]{2}$`) // a sign is the importo-positivo rule's business
 	orePattern    = regexp.MustCompile(`^[0-9]+\.[0-5][0-9]$`)
 	// isoCodes are the ISO 3166-1 numeric codes of the state table, and 990.
 	isoCodes = func() map[string]bool {

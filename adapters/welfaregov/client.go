@@ -170,6 +170,59 @@ func ParsePage(body []byte) (Page, error) {
 	return p, nil
 }
 
+// maxRicercaItems bounds the prestazioni one person may have in one answer: far above any real
+// case history, low enough that a broken backend cannot make the gateway build a huge answer.
+const maxRicercaItems = 10000
+
+// Ricerca returns every prestazione the backend holds for the person with codice fiscale cf (POST
+// /prestazioni/ricerca: the codice fiscale travels in the body, never in a URL, so it reaches no
+// access log). A person the backend does not know gets an empty list, like a person without
+// benefits. The records are the latest version of each prestazione, cancellations ("C")
+// included.
+func (c *Client) Ricerca(ctx context.Context, cf string) ([]Prestazione, error) {
+	body, err := json.Marshal(map[string]string{"codiceFiscale": cf})
+	if err != nil {
+		return nil, fmt.Errorf("welfaregov: ricerca: encoding: %w", err)
+	}
+	data, err := c.do(ctx, "ricerca", http.MethodPost, "/prestazioni/ricerca", body)
+	if err != nil {
+		return nil, err
+	}
+	list, err := ParseRicerca(data)
+	if err != nil {
+		return nil, &Error{Kind: InvalidResponse, Op: "ricerca", Cause: err}
+	}
+	return list, nil
+}
+
+// ParseRicerca decodes a POST /prestazioni/ricerca answer, {"prestazioni": [...]}: every item has
+// an id; unknown fields are tolerated.
+func ParseRicerca(body []byte) ([]Prestazione, error) {
+	var r struct {
+		Prestazioni *[]Prestazione `json:"prestazioni"`
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	if err := d.Decode(&r); err != nil {
+		return nil, fmt.Errorf("decoding the answer: %w", err)
+	}
+	if d.More() {
+		return nil, errors.New("data after the JSON value")
+	}
+	if r.Prestazioni == nil {
+		return nil, errors.New("the answer has no prestazioni list")
+	}
+	list := *r.Prestazioni
+	if len(list) > maxRicercaItems {
+		return nil, fmt.Errorf("the answer has %d prestazioni, more than %d", len(list), maxRicercaItems)
+	}
+	for i, it := range list {
+		if it.ID == "" {
+			return nil, fmt.Errorf("prestazioni[%d] has no id", i)
+		}
+	}
+	return list, nil
+}
+
 // Esito is a SIUSS outcome as the backend's sink takes it.
 type Esito struct {
 	IDFlusso            string    `json:"idFlusso"`

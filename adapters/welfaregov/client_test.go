@@ -3,12 +3,15 @@ package welfaregov_test
 import (
 	"errors"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/welfaregov/gateway/adapters/welfaregov"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
+	"github.com/welfaregov/gateway/gateway/config"
 )
 
 // TestReadsTheWholeBackend: paging the real backend simulator reads every prestazione once, each
@@ -87,4 +90,112 @@ func FuzzParsePage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRicerca: the search returns exactly the simulator's prestazioni of one person (codice fiscale
+// in the body), an unknown person gets an empty list, and failures are typed.
+func TestRicerca(t *testing.T) {
+	pop := population.Build(population.DefaultSeed)
+	faults := fault.New(fault.Options{})
+	hs := httptest.NewServer(backend.New(backend.Options{Population: pop, Faults: faults}).Handler())
+	defer hs.Close()
+	c, err := welfaregov.NewClient(hs.URL, backend.DefaultAPIKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, p := range pop.Prestazioni {
+		want[p.Beneficiario.CodiceFiscale]++
+	}
+	checked := 0
+	for cf, n := range want {
+		got, err := c.Ricerca(t.Context(), cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n {
+			t.Fatalf("%d prestazioni for one person, want %d", len(got), n)
+		}
+		for _, p := range got {
+			if p.Beneficiario.CodiceFiscale != cf {
+				t.Fatal("a prestazione of another person")
+			}
+		}
+		if checked++; checked == 20 {
+			break
+		}
+	}
+	if got, err := c.Ricerca(t.Context(), "RSSMRA80A01H501U"); err != nil || len(got) != 0 {
+		t.Fatalf("unknown person: %v, %v; want an empty list", got, err)
+	}
+	var we *welfaregov.Error
+	if _, err := c.Ricerca(t.Context(), "not-a-cf"); !errors.As(err, &we) || we.Kind != welfaregov.Rejected {
+		t.Fatalf("malformed codice fiscale: %v, want Rejected", err)
+	}
+	_ = faults.Set("backend.prestazioni.ricerca", fault.Spec{ErrorRate: 1, ErrorStatus: 503})
+	if _, err := c.Ricerca(t.Context(), "RSSMRA80A01H501U"); !errors.As(err, &we) || we.Kind != welfaregov.Unavailable {
+		t.Fatalf("outage: %v, want Unavailable", err)
+	}
+}
+
+func TestParseRicerca(t *testing.T) {
+	for name, body := range map[string]string{
+		"fail/not-json":   `x`,
+		"fail/no-list":    `{}`,
+		"fail/null-list":  `{"prestazioni":null}`,
+		"fail/item-no-id": `{"prestazioni":[{"cursore":"1"}]}`,
+		"fail/trailing":   `{"prestazioni":[]} {}`,
+	} {
+		if _, err := welfaregov.ParseRicerca([]byte(body)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if l, err := welfaregov.ParseRicerca([]byte(`{"prestazioni":[{"id":"a","nuovo":1}]}`)); err != nil || len(l) != 1 {
+		t.Fatalf("ok/unknown-field: %v", err)
+	}
+}
+
+func FuzzParseRicerca(f *testing.F) {
+	f.Add([]byte(`{"prestazioni":[{"id":"a","cursore":"3","importoMensile":"1.5","beneficiario":{"codiceFiscale":"X"}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if l, err := welfaregov.ParseRicerca(body); err == nil {
+			for _, it := range l {
+				_, _ = it.ToModel()
+			}
+		}
+	})
+}
+
+func TestConfig(t *testing.T) {
+	t.Setenv("WGW_TEST_BACKEND_KEY", "k")
+	for name, c := range map[string]struct {
+		cfg    welfaregov.Config
+		fields []string
+	}{
+		"ok/minimal":        {welfaregov.Config{URL: "http://127.0.0.1:7005", APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}}, nil},
+		"fail/no-url":       {welfaregov.Config{APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}}, []string{"url"}},
+		"fail/relative-url": {welfaregov.Config{URL: "backend:7005", APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}}, []string{"url"}},
+		"fail/credentials":  {welfaregov.Config{URL: "https://u:p@backend", APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}}, []string{"url"}},
+		"fail/no-key":       {welfaregov.Config{URL: "https://backend"}, []string{"api_key"}},
+		"fail/unset-env":    {welfaregov.Config{URL: "https://backend", APIKey: config.Secret{Env: "WGW_TEST_NO_SUCH_VAR"}}, []string{"api_key.env"}},
+		"fail/timeout":      {welfaregov.Config{URL: "https://backend", APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}, Timeout: config.Duration(-1)}, []string{"timeout"}},
+		"fail/connections":  {welfaregov.Config{URL: "https://backend", APIKey: config.Secret{Env: "WGW_TEST_BACKEND_KEY"}, MaxConnections: 5000}, []string{"max_connections"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ck := config.NewChecker()
+			c.cfg.Check(ck.At("backend"))
+			var got []string
+			for _, p := range ck.Problems() {
+				got = append(got, strings.TrimPrefix(p.Field, "backend."))
+			}
+			if !slices.Equal(got, c.fields) {
+				t.Fatalf("problems %v, want fields %v", ck.Problems(), c.fields)
+			}
+			if len(got) == 0 {
+				if _, err := c.cfg.NewClient(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -128,7 +129,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	env := o.Env
 	if !slices.ContainsFunc(env, func(v string) bool { return strings.HasPrefix(v, "WGW_RUN_DIR=") }) {
-		env = append(slices.Clone(env), "WGW_RUN_DIR="+filepath.Join(o.RunDir, "gateway"))
+		env = append(slices.Clone(env), "WGW_RUN_DIR="+o.RunDir)
 	}
 	cfg, err := app.Load(path, env)
 	if err != nil {
@@ -179,14 +180,21 @@ func compose(o Options, r *sim.Running) (path, key string, err error) {
 	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
 		return "", "", err
 	}
+	pdnd, err := os.ReadFile(r.GatewayPDNDFile())
+	if err != nil {
+		return "", "", err
+	}
+	if _, ok := top["pdnd"]; ok {
+		// The base names pasim's PDND already (the e-services demo): it gets pasim's e-service
+		// client, which the calls to INPS, ANPR and ICEF need, unless it has one.
+		if base, err = withClient(base, pdnd); err != nil {
+			return "", "", fmt.Errorf("%s: %w", o.Config, err)
+		}
+	}
 	var b strings.Builder
 	b.Write(base)
 	fmt.Fprintf(&b, "\n# ---- added by cmd/demo at start (pasim's generated credentials and ports; a new API key)\n")
 	if _, ok := top["pdnd"]; !ok {
-		pdnd, err := os.ReadFile(r.GatewayPDNDFile())
-		if err != nil {
-			return "", "", err
-		}
 		b.Write(pdnd)
 	}
 	upstreams, err := r.GatewayUpstreams()
@@ -200,6 +208,39 @@ func compose(o Options, r *sim.Running) (path, key string, err error) {
 		return "", "", err
 	}
 	return path, key, nil
+}
+
+// withClient returns the configuration base with pdnd.client taken from generated (pasim's
+// gateway-pdnd.yaml) when base's pdnd section has none; base unchanged otherwise.
+func withClient(base, generated []byte) ([]byte, error) {
+	var doc, gen yaml.Node
+	if err := yaml.Unmarshal(base, &doc); err != nil {
+		return nil, err
+	}
+	if err := yaml.Unmarshal(generated, &gen); err != nil {
+		return nil, err
+	}
+	section := func(n *yaml.Node, key string) *yaml.Node {
+		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+			n = n.Content[0]
+		}
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+		return nil
+	}
+	pdnd, genPDND := section(&doc, "pdnd"), section(&gen, "pdnd")
+	if pdnd == nil || genPDND == nil || section(pdnd, "client") != nil {
+		return base, nil
+	}
+	client := section(genPDND, "client")
+	if client == nil {
+		return nil, errors.New("pasim's gateway-pdnd.yaml has no pdnd.client")
+	}
+	pdnd.Content = append(pdnd.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "client"}, client)
+	return yaml.Marshal(&doc)
 }
 
 // demoOperator is who the example calls say they are.

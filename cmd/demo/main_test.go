@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/welfaregov/gateway/contracts/openapi"
 	"github.com/welfaregov/gateway/gateway/app"
 )
@@ -151,5 +153,34 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the demo did not stop")
+	}
+}
+
+// A base configuration that names pasim's PDND without the e-service client (the e-services demo)
+// gets pasim's client, which the calls to INPS, ANPR and ICEF need; one with a client keeps it.
+func TestWithClient(t *testing.T) {
+	generated := []byte("pdnd:\n  issuer: pasim.interop.local\n  client:\n    client_id: f8518787-aa58-4f99-b5d9-ffb56256c2b7\n    key: {private_key: {file: /k.pem}}\n")
+	base := []byte("log: {level: info}\npdnd:\n  issuer: pasim.interop.local\n  api_client:\n    client_id: 70cc9907-f21b-4701-acc0-955443fa5d55\n")
+	out, err := withClient(base, generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		PDND struct {
+			Client struct {
+				ClientID string `yaml:"client_id"`
+			} `yaml:"client"`
+			APIClient struct {
+				ClientID string `yaml:"client_id"`
+			} `yaml:"api_client"`
+		} `yaml:"pdnd"`
+	}
+	if err := yaml.Unmarshal(out, &got); err != nil || got.PDND.Client.ClientID != "f8518787-aa58-4f99-b5d9-ffb56256c2b7" ||
+		got.PDND.APIClient.ClientID != "70cc9907-f21b-4701-acc0-955443fa5d55" {
+		t.Fatalf("%v %+v\n%s", err, got, out)
+	}
+	own := append(base, []byte("  client: {client_id: 11111111-1111-4111-8111-111111111111}\n")...)
+	if out, err := withClient(own, generated); err != nil || !bytes.Equal(out, own) {
+		t.Fatalf("a base with its own client must be kept as it is: %v\n%s", err, out)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata" // PDND days are Europe/Rome days: the binary must not depend on the host's zoneinfo
 
 	"github.com/welfaregov/gateway/gateway/app"
+	"github.com/welfaregov/gateway/gateway/audit"
 	"github.com/welfaregov/gateway/gateway/config"
 )
 
@@ -36,6 +37,8 @@ INPS, ANPR and regional e-services for WelfareGOV, under the AgID ModI rules.
 Commands:
   serve         run the gateway (stops gracefully on SIGINT or SIGTERM)
   check-config  validate a configuration file and list every problem
+  audit         audit verify FILE|DIR... checks the e-services' audit trail (tampering, gaps, order);
+                audit pseudonym ... recomputes an operator's pseudonym to find their records
   version       print the version, VCS revision and Go version
 
 Run 'gateway COMMAND --help' for a command's flags. Environment variables WGW_<PATH> override
@@ -61,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer, env []string) int {
 		return checkConfig(args[1:], stdout, stderr, env)
 	case "version":
 		return versionCmd(args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -210,4 +215,18 @@ func printBanner(w io.Writer, a *app.App, info buildInfo) {
 	}
 	b.WriteString("Stop with Ctrl-C.\n")
 	fmt.Fprint(w, b.String())
+}
+
+// auditCmd runs the audit trail's commands (gateway/audit/README.md).
+func auditCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "verify":
+			return audit.RunVerifyCommand(args[1:], stdout, stderr)
+		case "pseudonym":
+			return audit.RunPseudonymCommand(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprint(stderr, "Usage: gateway audit verify [-json] [-anchor INSTANCE:SEQ:HASH] FILE|DIR...\n       gateway audit pseudonym -key-file FILE [-key-id ID] -claim userID VALUE\n")
+	return exitUsage
 }

@@ -111,6 +111,8 @@ func TestUsage(t *testing.T) {
 		"ok/version-help":         {[]string{"version", "--help"}, 0, "Usage: gateway version"},
 		"fail/missing-file":       {[]string{"check-config", "--config", "/nonexistent/gw.yaml"}, 1, "/nonexistent/gw.yaml: configuration file not found"},
 		"fail/serve-missing-file": {[]string{"serve", "--config", "/nonexistent/gw.yaml"}, 1, "configuration file not found"},
+		"fail/audit-no-command":   {[]string{"audit"}, 2, "Usage: gateway audit verify"},
+		"fail/audit-verify-none":  {[]string{"audit", "verify", "/nonexistent/audit"}, 2, "/nonexistent/audit"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -15,12 +15,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/welfaregov/gateway/adapters/welfaregov"
+	"github.com/welfaregov/gateway/gateway/audit"
 	"github.com/welfaregov/gateway/gateway/cache"
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/eservice"
 	"github.com/welfaregov/gateway/gateway/internalapi"
 	"github.com/welfaregov/gateway/gateway/logging"
 	"github.com/welfaregov/gateway/gateway/lookup"
@@ -28,6 +32,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/server"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/storeconfig"
+	"github.com/welfaregov/gateway/gateway/tracing"
 	"github.com/welfaregov/gateway/gateway/upstream"
 )
 
@@ -47,9 +52,20 @@ type Config struct {
 	Upstreams upstream.Config `yaml:"upstreams"`
 	// Cache keeps upstream answers: in process and in the shared store (encrypted).
 	Cache cache.Config `yaml:"cache"`
-	// PDND is the PDND Interoperabilità environment and clients: the vouchers of the calls to
-	// upstreams with auth pdnd (pdnd.client).
+	// PDND is the PDND Interoperabilità environment and clients: voucher verification for the
+	// e-services, key lookups, PDND Tracing uploads, and (pdnd.client) the vouchers of the calls to
+	// upstreams with auth pdnd. Required when an e-service is published.
 	PDND *pdnd.Config `yaml:"pdnd"`
+	// Backend is the WelfareGOV backend the e-services read. Required when one is published.
+	Backend *welfaregov.Config `yaml:"backend"`
+	// EServices are WelfareGOV's e-services published to other administrations through PDND.
+	EServices EServices `yaml:"eservices"`
+	// Audit is the audit trail of the e-service calls. Required when an e-service is published.
+	Audit *audit.Config `yaml:"audit"`
+	// Tracing is the daily report of e-service calls to PDND Tracing. Default off.
+	Tracing tracing.Config `yaml:"tracing"`
+	// Admin is how operators authenticate to the admin listener's protected endpoints.
+	Admin server.AdminConfig `yaml:"admin"`
 	// InternalAPI is the API WelfareGOV calls on the internal listener (ISEE, anagrafe, ICEF,
 	// self-declaration checks). Not served when absent.
 	InternalAPI *internalapi.Config `yaml:"internal_api"`
@@ -65,6 +81,15 @@ func (c *Config) Check(ck config.Checker) {
 	if c.PDND != nil {
 		c.PDND.Check(ck.At("pdnd"))
 	}
+	if c.Backend != nil {
+		c.Backend.Check(ck.At("backend"))
+	}
+	if c.Audit != nil {
+		c.Audit.Check(ck.At("audit"))
+	}
+	c.Tracing.Check(ck.At("tracing"))
+	c.Admin.Check(ck.At("admin"))
+	c.checkEServices(ck)
 	c.checkConsumer(ck)
 }
 
@@ -96,14 +121,15 @@ type Options struct {
 
 // App is a built gateway, ready to Run.
 type App struct {
-	log       *slog.Logger
-	srv       *server.Server
-	store     store.Store
-	upstreams *upstream.Runtime
-	cache     *cache.Cache
-	lookups   *lookup.Service
-	closers   []closer
-	closed    bool
+	log        *slog.Logger
+	srv        *server.Server
+	store      store.Store
+	upstreams  *upstream.Runtime
+	cache      *cache.Cache
+	lookups    *lookup.Service
+	background []background
+	closers    []closer
+	closed     bool
 }
 
 type closer struct {
@@ -156,7 +182,15 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		a.srv.AddHealthCheck("redis", a.store.Ping, true)
 	}
 
-	// 4. The internal API WelfareGOV calls, over the outbound path.
+	// 4. The e-services: audit trail, PDND verification, PDND Tracing counters, then each
+	// e-service's chain on the e-service listener.
+	if cfg.EServices.any() {
+		if err := a.buildEServiceStack(cfg, opts); err != nil {
+			return nil, err
+		}
+	}
+
+	// 5. The internal API WelfareGOV calls, over the outbound path.
 	if cfg.InternalAPI != nil {
 		if err := a.buildInternalAPI(cfg); err != nil {
 			return nil, err
@@ -190,11 +224,46 @@ func (a *App) onClose(name string, f func() error) {
 	a.closers = append(a.closers, closer{name, f})
 }
 
+// buildEServiceStack builds what the e-services share and the e-services themselves.
+func (a *App) buildEServiceStack(cfg *Config, opts Options) error {
+	logger, err := a.buildAudit(cfg.Audit, opts.Version)
+	if err != nil {
+		return err
+	}
+	p, err := a.buildPDND(cfg.PDND)
+	if err != nil {
+		return err
+	}
+	deps := eservice.Deps{Inbound: p.inbound, Store: a.store, Audit: logger, Logger: a.log}
+	if cfg.Tracing.Enabled {
+		reporter, err := a.buildTracing(cfg.Tracing, p.api)
+		if err != nil {
+			return err
+		}
+		deps.Tracing = reporter.Recorder()
+		a.background = append(a.background, background{"pdnd tracing reporter", func(ctx context.Context) {
+			if err := reporter.Run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("PDND Tracing reporter stopped", "err", err)
+			}
+		}})
+	}
+	return a.buildEServices(cfg, deps)
+}
+
 // Run serves until ctx is done (SIGINT/SIGTERM in cmd/gateway), drains requests in flight within
-// listeners.shutdown_grace, then closes every component. It returns the first serving error and
-// any close errors.
+// listeners.shutdown_grace, then closes every component. Background components (the SIUSS
+// publisher, the PDND Tracing reporter) run meanwhile and are stopped before the close. It returns
+// the first serving error and any close errors.
 func (a *App) Run(ctx context.Context) error {
+	bctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, b := range a.background {
+		wg.Go(func() { b.run(bctx) })
+		a.log.Info("background component started", "component", b.name)
+	}
 	serveErr := a.srv.Serve(ctx)
+	stop()
+	wg.Wait()
 	closeErr := a.Close()
 	if serveErr == nil && closeErr == nil {
 		a.log.Info("stopped")

@@ -54,6 +54,15 @@ func (c Checker) Errorf(field, format string, args ...any) {
 // Problems returns every recorded problem, in the order found.
 func (c Checker) Problems() []*FieldError { return *c.errs }
 
+// Fields lists the recorded problems' field paths, in the order found, for tests and tooling.
+func (c Checker) Fields() []string {
+	out := make([]string, len(*c.errs))
+	for i, e := range *c.errs {
+		out[i] = e.Field
+	}
+	return out
+}
+
 // Err returns nil when nothing was recorded, else one error listing every problem (one per line).
 // errors.As finds each *FieldError.
 func (c Checker) Err() error {

@@ -23,6 +23,7 @@ import (
 	adapter "github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 	"github.com/welfaregov/gateway/contracts/openapi"
+	"github.com/welfaregov/gateway/gateway/eservice"
 	"github.com/welfaregov/gateway/gateway/lookup"
 	"github.com/welfaregov/gateway/gateway/problem"
 	"github.com/welfaregov/gateway/gateway/server"
@@ -44,11 +45,6 @@ var (
 	// CodiceFiscaleInvalid: a codice fiscale of the request is malformed or its check character is
 	// wrong; code codice-fiscale.<reason>. Nothing was asked upstream.
 	CodiceFiscaleInvalid = problem.Type{Code: "codice-fiscale-invalid", Status: http.StatusBadRequest, Title: "Invalid codice fiscale"}
-	// RateLimited: the client used up its internal_api.rate_limit; Retry-After says when to retry.
-	RateLimited = problem.Type{Code: "rate-limited", Status: http.StatusTooManyRequests, Title: "Rate limit exceeded"}
-	// RateLimitUnavailable: the shared store that keeps the limits does not answer; the call is
-	// refused rather than served unmetered.
-	RateLimitUnavailable = problem.Type{Code: "rate-limit-unavailable", Status: http.StatusServiceUnavailable, Title: "Rate limit unavailable"}
 )
 
 // Deps are the API's collaborators.
@@ -164,11 +160,11 @@ func (a *API) rateLimit(c *fiber.Ctx, principal string) error {
 	}
 	d, err := a.store.RateLimit(c.UserContext(), "rl:internal:"+principal, a.limit.Requests, a.limit.Period.D())
 	if err != nil {
-		return problem.Wrap(RateLimitUnavailable, err, "the rate limit cannot be checked now; retry later").WithRetryAfter(5 * time.Second)
+		return problem.Wrap(eservice.RateLimitUnavailable, err, "the rate limit cannot be checked now; retry later").WithRetryAfter(5 * time.Second)
 	}
 	c.Locals(decisionKey, &d)
 	if !d.Allowed {
-		return problem.New(RateLimited, "this client has used its %d calls per %s", a.limit.Requests, a.limit.Period).WithRetryAfter(d.RetryAfter)
+		return problem.New(eservice.RateLimited, "this client has used its %d calls per %s", a.limit.Requests, a.limit.Period).WithRetryAfter(d.RetryAfter)
 	}
 	return nil
 }
@@ -183,9 +179,9 @@ func (a *API) rateLimitHeaders(c *fiber.Ctx) {
 	if !ok {
 		d = &store.RateLimitResult{Limit: a.limit.Requests, Remaining: a.limit.Requests}
 	}
-	c.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
-	c.Set("X-RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
-	c.Set("X-RateLimit-Reset", strconv.FormatInt(int64((d.ResetAfter+time.Second-1)/time.Second), 10))
+	c.Set(eservice.HeaderLimit, strconv.FormatInt(d.Limit, 10))
+	c.Set(eservice.HeaderRemaining, strconv.FormatInt(d.Remaining, 10))
+	c.Set(eservice.HeaderReset, strconv.FormatInt(int64((d.ResetAfter+time.Second-1)/time.Second), 10))
 }
 
 func serveContract(c *fiber.Ctx) error {

@@ -178,3 +178,32 @@ func TestVoucherJTIOnce(t *testing.T) {
 		t.Fatalf("other e-services do not enforce it: %v", err)
 	}
 }
+
+// TestVerifyReportsWhatVerifiedBeforeAFailure: a refused request still yields what did verify, for
+// the audit trail and PDND Tracing: the voucher when integrity or audit failed, nothing when the
+// voucher itself failed.
+func TestVerifyReportsWhatVerifiedBeforeAFailure(t *testing.T) {
+	e := newEnv(t)
+	r := e.call(t, true, true)
+	r.Body = append([]byte(nil), r.Body...)
+	r.Body[0] = ' '
+	res, err := e.verify(r, "pdnd")
+	sectest.WantCode(t, err, "integrity.digest_mismatch")
+	if res == nil || res.Voucher == nil || res.Voucher.PurposeID != purposeID || res.Integrity != nil || res.Audit != nil {
+		t.Fatalf("after an integrity failure the result is %+v; want the voucher only", res)
+	}
+	r = e.call(t, true, true)
+	r.Header.Del(modi.TrackingEvidenceHeader)
+	res, err = e.verify(r, "pdnd")
+	sectest.WantCode(t, err, "audit.missing")
+	if res.Voucher == nil || res.Integrity == nil || res.Audit != nil {
+		t.Fatalf("after an audit failure the result is %+v; want the voucher and the integrity token", res)
+	}
+	r = e.call(t, true, true)
+	r.Header.Set("Authorization", tamperPayload(r.Header.Get("Authorization")))
+	res, err = e.verify(r, "pdnd")
+	sectest.WantCode(t, err, "voucher.signature_invalid")
+	if res == nil || res.Voucher != nil || res.Integrity != nil {
+		t.Fatalf("after a voucher failure the result is %+v; want it empty", res)
+	}
+}

@@ -75,17 +75,22 @@ func (in *Inbound) nowFn() time.Time { return in.now() }
 // e-service described by p, in order: consumer authentication (the PDND voucher and its DPoP proof,
 // or an X.509 ID_AUTH token), INTEGRITY_REST_01/02, AUDIT_REST_01/02. It stops at the first
 // failure, a *secerr.Error whose Problem() is the response to send.
+//
+// The Result is never nil. After a failure it holds what was verified before the failing step
+// (the voucher, when a later check failed; nothing when authentication failed), for the audit
+// trail and PDND Tracing, which record refused calls with the ids of the tokens that did verify.
+// A caller must not act on it as an authorisation when err is not nil.
 func (in *Inbound) Verify(ctx context.Context, r *Request, p *Profile) (*Result, error) {
 	now := in.now()
 	res := &Result{}
 	if err := in.authenticate(ctx, r, p, res, now); err != nil {
-		return nil, err
+		return res, err
 	}
 	if err := in.integrity(ctx, r, p, res, now); err != nil {
-		return nil, err
+		return res, err
 	}
 	if err := in.audit(ctx, r, p, res, now); err != nil {
-		return nil, err
+		return res, err
 	}
 	return res, nil
 }
@@ -107,8 +112,11 @@ func (in *Inbound) authenticate(ctx context.Context, r *Request, p *Profile, res
 		rules := jose.TimeRules{Skew: p.skew, MaxAge: p.idMaxAge, RequireExp: true, RequireIat: true, Why: "ModI ID_AUTH_REST requires it"}
 		id, err := verifyIDAuth(ctx, &idAuthCheck{roots: p.roots, audience: p.audience, requireJTI: p.idAuth02,
 			replay: in.replay, replayScope: p.name, rules: rules}, header, now)
+		if err != nil {
+			return err
+		}
 		res.IDAuth = id
-		return err
+		return nil
 	}
 	scheme, token, err := pdnd.ParseAuthorization(header)
 	if err != nil {

@@ -324,3 +324,6 @@ func (p *Policy) Compile(name string, opts ...CompileOption) (*Profile, error) {
 
 // Name is the e-service name the profile was compiled for.
 func (pr *Profile) Name() string { return pr.name }
+
+// Audience is the e-service audience the profile checks.
+func (pr *Profile) Audience() string { return pr.audience }

@@ -13,7 +13,8 @@ import (
 )
 
 // writeProblem is the one place a listener writes an error response: any error becomes
-// problem+json through problem.From, with the request id in the body and X-Correlation-ID.
+// problem+json through problem.From, with the request id in the body and X-Correlation-ID. A
+// request marked with UseMinimalProblems gets the RFC 9457 members only.
 func (l *listener) writeProblem(c *fiber.Ctx, err error) {
 	resp := problem.From(l.fromFiber(c, err), RequestID(c))
 	c.Response().ResetBody()
@@ -24,8 +25,40 @@ func (l *listener) writeProblem(c *fiber.Ctx, err error) {
 	c.Set(fiber.HeaderContentType, problem.ContentType)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(headerCorrelationID, RequestID(c))
-	c.Response().SetBodyRaw(resp.Problem.JSON())
+	body := resp.Problem
+	if minimal, _ := c.Locals(minimalKey).(bool); minimal {
+		body = body.Minimal()
+	}
+	c.Response().SetBodyRaw(body.JSON())
 	c.Locals(problemKey, resp.Err)
+}
+
+// WriteError writes err as the response now, through the listener's one problem writer (the same
+// body, headers and access-log fields as an error returned to the listener), and returns nil. It
+// is for middleware that must see the final response before it is sent: the e-service chain signs
+// and records every response, problems included. Outside a listener's chain it returns err.
+func WriteError(c *fiber.Ctx, err error) error {
+	l, ok := c.Locals(listenerKey).(*listener)
+	if !ok {
+		return err
+	}
+	l.writeProblem(c, err)
+	return nil
+}
+
+// UseMinimalProblems marks the request so that its problem body carries only the RFC 9457 members
+// (type, title, status, detail, instance): for contracts whose Problem schema forbids extension
+// members, as INPS's SIUSS contract does (additionalProperties: false). The request id stays in the
+// X-Correlation-ID header.
+func UseMinimalProblems(c *fiber.Ctx) { c.Locals(minimalKey, true) }
+
+// ProblemCode is the stable code of the problem written for this request ("" when none was), for
+// middleware that records outcomes after WriteError.
+func ProblemCode(c *fiber.Ctx) string {
+	if pe, ok := c.Locals(problemKey).(*problem.Error); ok {
+		return pe.CodeOrType()
+	}
+	return ""
 }
 
 // fromFiber turns Fiber's own errors (routing, fasthttp read failures) into problems with

@@ -174,6 +174,17 @@ func (l *listener) status(c *fiber.Ctx) error {
 	return c.Send(p.JSON())
 }
 
+// Status answers a request as the listener's own /status does: the same health checks and body,
+// with the e-service listener's discretion about dependency names. E-services answer
+// {mount}/status with it, before authentication.
+func Status(c *fiber.Ctx) error {
+	l, ok := c.Locals(listenerKey).(*listener)
+	if !ok {
+		return problem.New(problem.Internal, "status asked outside a listener")
+	}
+	return l.status(c)
+}
+
 func names(rs []checkResult) string {
 	out := make([]string, len(rs))
 	for i, r := range rs {

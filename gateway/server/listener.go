@@ -83,6 +83,8 @@ const (
 	requestIDKey localsKey = iota
 	startKey
 	problemKey
+	listenerKey
+	minimalKey
 )
 
 // headerCorrelationID carries the request id in both directions; the Italian guidelines
@@ -123,6 +125,7 @@ func SaneRequestID(id string) bool {
 
 func (l *listener) requestID(c *fiber.Ctx) error {
 	c.Locals(startKey, time.Now())
+	c.Locals(listenerKey, l)
 	l.assignRequestID(c)
 	return c.Next()
 }

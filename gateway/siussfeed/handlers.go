@@ -119,8 +119,8 @@ type Handlers struct {
 // additionalProperties: false, the group this e-service is mounted on must write problem bodies
 // with problem.Problem.Minimal() (MinimalErrorHandler does).
 func (h *Handlers) Mount(r fiber.Router) {
-	r.Get("/flussi", h.flussi)
-	r.Post("/esiti", h.esiti)
+	r.Get("/flussi", h.Flussi)
+	r.Post("/esiti", h.Esiti)
 	r.Get("/status", h.status)
 }
 
@@ -128,7 +128,8 @@ type entries struct {
 	ElencoFlussi []Flusso `json:"elenco_flussi"`
 }
 
-func (h *Handlers) flussi(c *fiber.Ctx) error {
+// Flussi serves GET /flussi (operationId Flussi).
+func (h *Handlers) Flussi(c *fiber.Ctx) error {
 	args := c.Context().QueryArgs()
 	q, perr := ParseQuery(string(args.Peek("since")), args.Has("since"), string(args.Peek("limit")), string(args.Peek("max_entries")))
 	if perr != nil {
@@ -146,7 +147,8 @@ func (h *Handlers) flussi(c *fiber.Ctx) error {
 	return c.Status(http.StatusOK).JSON(entries{ElencoFlussi: list})
 }
 
-func (h *Handlers) esiti(c *fiber.Ctx) error {
+// Esiti serves POST /esiti (operationId NotificaEsiti).
+func (h *Handlers) Esiti(c *fiber.Ctx) error {
 	body := c.Body()
 	if len(body) > MaxEsitiBody {
 		return problem.New(problem.PayloadTooLarge, "the body has %d bytes, at most %d are accepted", len(body), MaxEsitiBody)

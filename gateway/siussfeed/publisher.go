@@ -30,7 +30,8 @@ type Source interface {
 type PublisherOptions struct {
 	// PageSize is how many backend changes one round reads (default 100, at most 500).
 	PageSize int
-	// LockTTL is how long the publisher lock lives (default 30s): one round must finish within it,
+	// LockTTL is how long the publisher lock lives without renewal (default 30s): the lock is
+	// renewed before each record, so one record (build, validate, append) must finish within it,
 	// and a replica that dies frees the lock within it.
 	LockTTL time.Duration
 	// CursorTTL is the lifetime of the stored backend cursor, renewed at each change (default 10 years).
@@ -85,8 +86,8 @@ type Round struct {
 //
 // Delivery is at least once: if the process dies after a flow is appended and before the cursor is
 // saved, the record is published again as a new flow (a duplicate INPS will acquire twice, never a
-// lost one). The lock is re-checked before every record, so two replicas publish concurrently only
-// if one stalls for longer than LockTTL between that check and its append.
+// lost one). The lock is renewed before every record, so two replicas publish concurrently only
+// if one stalls for longer than LockTTL between that renewal and its append.
 //
 // Corrections and cancellations are records like any other: a backend record with tipoOperazione
 // C becomes a new flow with TipoOperazione="C"; the corrected "I" that WelfareGOV issues after the
@@ -140,18 +141,16 @@ func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 	return r, nil
 }
 
-// stillLeader checks, before each record, that the lock is still this publisher's: a round that
-// outlived LockTTL (a stall) stops instead of publishing beside the replica that took over. The
-// lock is not renewed inside a round: a round is one page (PageSize records, well under a second of
-// work), far shorter than LockTTL.
+// stillLeader renews the lock before each record, in one atomic step (CompareAndExpire): a round
+// that is still working keeps its lease for another LockTTL however long the backend page takes,
+// and a round that stalled past LockTTL (its lock expired, and perhaps another replica took it)
+// learns it here and stops instead of publishing beside the new leader.
 func (p *Publisher) stillLeader(ctx context.Context) error {
-	v, err := p.feed.st.Get(ctx, publisherLockKey)
+	ok, err := p.feed.st.CompareAndExpire(ctx, publisherLockKey, p.owner, p.o.LockTTL)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return ErrNotLeader
 	case err != nil:
-		return fmt.Errorf("siussfeed: checking the publisher lock: %w", err)
-	case string(v) != string(p.owner):
+		return fmt.Errorf("siussfeed: renewing the publisher lock: %w", err)
+	case !ok:
 		return ErrNotLeader
 	}
 	return nil

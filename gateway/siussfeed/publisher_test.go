@@ -1,12 +1,15 @@
 package siussfeed_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/welfaregov/gateway/adapters/siuss"
+	"github.com/welfaregov/gateway/adapters/welfaregov"
 	"github.com/welfaregov/gateway/gateway/siussfeed"
 	"github.com/welfaregov/gateway/gateway/store"
 )
@@ -100,4 +103,95 @@ func TestInvalidFlowIsNeverPublished(t *testing.T) {
 			t.Fatalf("the refused flow's problems do not name the broken rule: %v", scarti[0].Problemi)
 		}
 	})
+}
+
+// slowAppends delays every LogAppend: a publication round that takes longer than the lock's ttl.
+type slowAppends struct {
+	store.Store
+	delay time.Duration
+}
+
+func (s slowAppends) LogAppend(ctx context.Context, key string, atLeast int64, value []byte) (int64, error) {
+	time.Sleep(s.delay)
+	return s.Store.LogAppend(ctx, key, atLeast, value)
+}
+
+// TestPublisherRenewsItsLock: a round that lasts several times LockTTL keeps the lock (renewed
+// before each record with CompareAndExpire), so a second replica trying to take it all along never
+// gets it and the round publishes its whole page; once the round ends the lock is free again.
+func TestPublisherRenewsItsLock(t *testing.T) {
+	stores(t, func(t *testing.T, newPair func(testing.TB) (store.Store, store.Store)) {
+		a, b := newPair(t)
+		_, client := backendSim(t, nil)
+		const lockTTL = 300 * time.Millisecond
+		slow := slowAppends{Store: a, delay: 120 * time.Millisecond}
+		p := siussfeed.NewPublisher(newFeed(t, slow, nil), client, siussfeed.PublisherOptions{PageSize: 8, LockTTL: lockTTL})
+		stop := make(chan struct{})
+		stolen := make(chan bool, 1)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					stolen <- false
+					return
+				case <-time.After(40 * time.Millisecond):
+				}
+				ok, err := b.SetIfAbsent(context.Background(), "lock:siuss-publisher", []byte("replica-b"), time.Minute)
+				if err == nil && ok {
+					stolen <- true
+					return
+				}
+			}
+		}()
+		start := time.Now()
+		r, err := p.RunOnce(t.Context())
+		elapsed := time.Since(start)
+		close(stop)
+		if <-stolen {
+			t.Fatalf("another replica took the lock during a round of %v (lock ttl %v): it was not renewed", elapsed, lockTTL)
+		}
+		if err != nil || r.Published+r.Rejected+r.Skipped != 8 {
+			t.Fatalf("round = %+v, %v; want the whole page of 8 records", r, err)
+		}
+		if elapsed < 2*lockTTL {
+			t.Fatalf("the round took %v; the test needs it to outlast the lock ttl %v several times", elapsed, lockTTL)
+		}
+		if ok, err := b.SetIfAbsent(t.Context(), "lock:siuss-publisher", []byte("replica-b"), time.Minute); err != nil || !ok {
+			t.Fatalf("the lock is still held after the round: %v, %v", ok, err)
+		}
+	})
+}
+
+// TestStalledPublisherStops: a publisher whose lock expired while it stalled (and was taken by
+// another replica) stops at its next renewal instead of publishing beside the new leader.
+func TestStalledPublisherStops(t *testing.T) {
+	stores(t, func(t *testing.T, newPair func(testing.TB) (store.Store, store.Store)) {
+		a, b := newPair(t)
+		_, client := backendSim(t, nil)
+		stall := &stallingSource{Source: client, stall: func() {
+			time.Sleep(250 * time.Millisecond) // the lock (ttl 100ms) expires meanwhile
+			if ok, err := b.SetIfAbsent(context.Background(), "lock:siuss-publisher", []byte("replica-b"), time.Minute); err != nil || !ok {
+				t.Errorf("the other replica could not take the expired lock: %v, %v", ok, err)
+			}
+		}}
+		p := siussfeed.NewPublisher(newFeed(t, a, nil), stall, siussfeed.PublisherOptions{PageSize: 5, LockTTL: 100 * time.Millisecond})
+		r, err := p.RunOnce(t.Context())
+		if !errors.Is(err, siussfeed.ErrNotLeader) || r.Published != 0 {
+			t.Fatalf("stalled round = %+v, %v; want ErrNotLeader and nothing published", r, err)
+		}
+		if v, err := b.Get(t.Context(), "lock:siuss-publisher"); err != nil || string(v) != "replica-b" {
+			t.Fatalf("the new leader's lock = %q, %v; the stalled publisher must leave it alone", v, err)
+		}
+	})
+}
+
+type stallingSource struct {
+	siussfeed.Source
+	stall func()
+}
+
+func (s *stallingSource) Prestazioni(ctx context.Context, since string, limit int) (welfaregov.Page, error) {
+	page, err := s.Source.Prestazioni(ctx, since, limit)
+	s.stall()
+	return page, err
 }

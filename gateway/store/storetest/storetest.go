@@ -131,6 +131,8 @@ func RunShared(t *testing.T, newPair func(t *testing.T) (store.Store, store.Stor
 		ctx := t.Context()
 		mustTrue(t, "replica A takes the lock")(a.SetIfAbsent(ctx, "lock", []byte("A"), time.Minute))
 		mustFalse(t, "replica B takes a held lock")(b.SetIfAbsent(ctx, "lock", []byte("B"), time.Minute))
+		mustFalse(t, "replica B renews A's lock")(b.CompareAndExpire(ctx, "lock", []byte("B"), time.Hour))
+		mustTrue(t, "replica A renews its lock")(a.CompareAndExpire(ctx, "lock", []byte("A"), time.Hour))
 		mustFalse(t, "replica B releases A's lock")(b.CompareAndDelete(ctx, "lock", []byte("B")))
 		mustTrue(t, "replica A releases its lock")(a.CompareAndDelete(ctx, "lock", []byte("A")))
 		mustTrue(t, "replica B takes the freed lock")(b.SetIfAbsent(ctx, "lock", []byte("B"), time.Minute))

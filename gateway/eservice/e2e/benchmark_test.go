@@ -1,0 +1,265 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/welfaregov/gateway/gateway/audit"
+	"github.com/welfaregov/gateway/gateway/benchcmp"
+	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/eservice"
+	"github.com/welfaregov/gateway/gateway/internal/sectest"
+	"github.com/welfaregov/gateway/gateway/jose"
+	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/gateway/modi"
+	"github.com/welfaregov/gateway/gateway/pdnd"
+	"github.com/welfaregov/gateway/gateway/pdnd/pdndtest"
+	"github.com/welfaregov/gateway/gateway/server"
+)
+
+// payload is the 1 KiB the benchmark sends and answers.
+var payload = []byte(`{"dati":"` + strings.Repeat("x", 1024-11) + `"}`)
+
+// signed is a request prepared (and signed) before the timed part.
+type signed struct {
+	header http.Header
+	path   string
+}
+
+// BenchmarkSecuredCall compares, over real HTTP on loopback with keep-alive connections and the
+// same parallel load generator, a fully secured e-service call against a bare Fiber handler
+// answering the same 1 KiB:
+//
+//   - subject: the gateway's e-service listener (request id, access log, recovery, deadline) and the
+//     whole chain of one e-service: PDND voucher (cached after its first verification), INTEGRITY_REST_02
+//     with a fresh Agid-JWT-Signature and Digest over a 1 KiB body on every request (RSA verify, replay
+//     record in the store), AUDIT_REST_02 (evidence cached), rate limit (GCRA in the store), the audit
+//     record (written to the JSON Lines file; fsync "never", so the disk's fsync latency does not
+//     stand in for the gateway's cost), then a handler answering 1 KiB;
+//   - baseline: fiber.New() with one handler answering the same bytes.
+//
+// Signing is far dearer than verifying, so every request of the timed part is signed before it.
+// tput-ratio is the subject's throughput relative to the baseline's (target >= 0.45).
+//
+// The sub-benchmark peak-rss then runs the gateway binary as a child process (all three
+// e-services, the memory store, the backend simulator in this process), opens 1,000 concurrent
+// keep-alive connections each sending secured consultazione calls, and reports the process's peak
+// resident memory from /proc/<pid>/status VmHWM (target < 150 MB).
+func BenchmarkSecuredCall(b *testing.B) {
+	w := newWorld(b)
+	subject := startSecuredEcho(b, w)
+	baseline := startBareEcho(b)
+	c := w.newConsumer(clientID, purposeFull, audPrest, "/bench/v1", true, true)
+	tr := &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	b.Cleanup(tr.CloseIdleConnections) // before the servers' shutdowns, which wait for open connections
+
+	run := func(base string, secured bool) func(b *testing.B) {
+		return func(b *testing.B) {
+			pool := make([]signed, b.N)
+			if secured {
+				g := &gateway{base: base}
+				for i := range pool {
+					r := c.prepare(b, g, "POST", "/echo", payload)
+					pool[i] = signed{header: r.Header, path: r.URL.String()}
+				}
+			} else {
+				for i := range pool {
+					pool[i] = signed{header: http.Header{"Content-Type": {"application/json"}}, path: base + "/bench/v1/echo"}
+				}
+			}
+			var next atomic.Int64
+			var failed atomic.Value
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					s := pool[next.Add(1)-1]
+					req, _ := http.NewRequest("POST", s.path, bytes.NewReader(payload))
+					req.Header = s.header
+					resp, err := client.Do(req)
+					if err != nil {
+						failed.Store(err.Error())
+						return
+					}
+					n, _ := io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 || n != int64(len(payload)) {
+						failed.Store(fmt.Sprintf("status %d, %d bytes", resp.StatusCode, n))
+					}
+				}
+			})
+			b.StopTimer()
+			if f := failed.Load(); f != nil {
+				b.Fatal(f)
+			}
+		}
+	}
+	// target: throughput at least 0.45 of the baseline's, i.e. time per call at most 1/0.45.
+	benchcmp.Compare(b, run(baseline, false), run(subject, true), 1/0.45)
+	b.Run("peak-rss-1000-connections", func(b *testing.B) { peakRSS(b, w) })
+}
+
+// startSecuredEcho serves a test e-service whose handler answers payload, behind the whole chain.
+func startSecuredEcho(b *testing.B, w *world) string {
+	st := sectest.NewMemory(b)
+	env := w.pdnd.Environment()
+	ctx := context.Background()
+	jwks, err := pdnd.NewJWKS(ctx, env.JWKSURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = jwks.Close() })
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := jwks.WaitReady(wctx); err != nil {
+		b.Fatal(err)
+	}
+	apiKey, err := jose.NewSigner(sectest.RSAKey(b, 6))
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := pdnd.NewKeyAPI(env.APIURL, pdnd.NewVoucherCache(&pdnd.Client{ClientID: apiClient, TokenURL: env.TokenURL, AssertionAudience: env.AssertionAudience, Signer: apiKey}))
+	in := modi.NewInbound(pdnd.NewVoucherVerifier(pdndtest.Issuer, jwks, pdnd.WithReplayStore(st)), pdnd.NewDPoPVerifier(st), keys.ConsumerKey, st)
+	trail, err := audit.Open(audit.Config{Dir: b.TempDir(), PseudonymKeyEphemeral: true, Fsync: "never"}, audit.Options{Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = trail.Close() })
+	srv, err := server.New(server.Config{
+		EServices: server.Listener{Address: "127.0.0.1:0", TLS: server.TLS{Mode: server.TLSOff}},
+		Internal:  server.Listener{Address: "127.0.0.1:0"},
+		Admin:     server.Listener{Address: "127.0.0.1:0"},
+	}, server.Options{Logger: slog.New(logging.NewHandler(io.Discard, slog.LevelInfo)), RunDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec := eservice.Spec{Name: "bench", DefaultMount: "/bench/v1", PublicBase: publicBase,
+		Settings: eservice.Settings{
+			Security: modi.Policy{Audience: audPrest, IDAuth: modi.IDAuthPolicy{ProducerID: producerID, EServiceID: eservPrest},
+				Integrity: modi.IntegrityPolicy{Pattern: modi.IntegrityREST02}, Audit: modi.AuditPolicy{Pattern: modi.AuditREST02}},
+			RateLimit: eservice.RateLimit{Requests: 1_000_000_000, Period: config.Duration(time.Second)},
+		},
+		Routes: []eservice.Route{{Method: "POST", Path: "/echo", OperationID: "echo", Accepts: []string{"application/json"},
+			Handler: func(c *fiber.Ctx) error { return c.Send(payload) }}},
+	}
+	chain, err := eservice.Build(spec, eservice.Deps{Inbound: in, Store: st, Audit: trail})
+	if err != nil {
+		b.Fatal(err)
+	}
+	chain.Register(srv.EServices())
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx) }()
+	b.Cleanup(func() { stop(); <-done })
+	return srv.Endpoints()[0].URL
+}
+
+// startBareEcho serves the baseline: a bare Fiber app answering payload.
+func startBareEcho(b *testing.B) string {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/bench/v1/echo", func(c *fiber.Ctx) error { return c.Send(payload) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	b.Cleanup(func() { _ = app.ShutdownWithTimeout(time.Second) })
+	return "http://" + ln.Addr().String()
+}
+
+// peakRSS runs the gateway binary, drives 1,000 concurrent keep-alive connections each sending
+// secured consultazione calls, and reports VmHWM.
+func peakRSS(b *testing.B, w *world) {
+	const connections, perConnection = 1000, 2
+	b.StopTimer()
+	// The consumer's 2,000 calls must not meet the e-service's rate limit.
+	text := strings.Replace(w.config(memoryStore(), ""), "rate_limit: {requests: 1000, period: 1m}", "rate_limit: {requests: 1000000, period: 1m}", 1)
+	proc := w.startProcess(b, text)
+	g := proc.asGateway()
+	cf, on := subject(b, w.pop)
+	c := w.newConsumer(clientID, purposeMin, audPrest, mountPrest, true, true)
+	body := ricerca(cf, on)
+	pool := make([]*http.Request, connections*perConnection)
+	for i := range pool {
+		pool[i] = c.prepare(b, g, "POST", "/ricerca", body)
+	}
+	before := vmHWM(b, proc.pid)
+	tr := &http.Transport{MaxIdleConnsPerHost: connections, MaxConnsPerHost: connections, DisableCompression: true}
+	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	var wg sync.WaitGroup
+	var ok, failed atomic.Int64
+	start := make(chan struct{})
+	b.StartTimer()
+	for i := range connections {
+		wg.Go(func() {
+			<-start
+			for j := range perConnection {
+				r := pool[i*perConnection+j]
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				resp, err := client.Do(r)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					ok.Add(1)
+				} else {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	b.StopTimer()
+	peak := vmHWM(b, proc.pid)
+	tr.CloseIdleConnections()
+	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
+	b.ReportMetric(float64(before)/1024, "idle-RSS-MB")
+	b.ReportMetric(float64(ok.Load()), "calls-ok")
+	verdict := "met"
+	if peak > 150*1024 {
+		verdict = "MISSED"
+	}
+	b.Logf("gateway process peak RSS %.1f MB after %d concurrent keep-alive connections (%d calls ok, %d failed; %.1f MB before the load); target < 150 MB: %s",
+		float64(peak)/1024, connections, ok.Load(), failed.Load(), float64(before)/1024, verdict)
+	if failed.Load() > 0 {
+		b.Fatalf("%d calls failed", failed.Load())
+	}
+}
+
+// vmHWM reads the peak resident set size (kB) of pid.
+func vmHWM(b *testing.B, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatalf("reading the gateway's memory: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}
+	}
+	b.Fatal("no VmHWM in /proc status")
+	return 0
+}
