@@ -49,9 +49,9 @@ build: ## static binaries of ./cmd/... into bin/, stamped with VERSION (git desc
 deploy-check: ## check deploy/: Dockerfile, the image build (make build), compose, Kubernetes schemas and rules
 	cd deploy && $(GO) vet ./... && GO=$(GO) $(GO) test -count=1 ./...
 
-# The contracts the gateway serves (the e-services' and the internal API's), through the Italian OAS checker (Spectral, "Italian Guidelines
-# Full"; ../shared/tools/oas-check, or OAS_CHECK=path). It needs node; `make test` runs the same test,
-# which skips (saying so) where node is missing.
+# The contracts the gateway serves (the e-services' and the internal API's), through the Italian
+# OAS checker (Spectral, "Italian Guidelines Full"; ../shared/tools/oas-check, or OAS_CHECK=path).
+# It needs node; `make test` runs the same test, which skips (saying so) where node is missing.
 oas-check: ## check the OpenAPI contracts the gateway serves with the Italian OAS checker (needs node)
 	$(GO) test -count=1 -run TestContractsPassOASChecker -v ./gateway/eservice/
 
