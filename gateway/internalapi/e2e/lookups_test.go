@@ -172,7 +172,8 @@ func TestRefusalsAndBusinessAnswers(t *testing.T) {
 		"business/isee-expired":      {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/isee?dataValidita=2030-01-15", status: 404, code: "isee.dati-non-trovati"},
 		"business/beneficiario-estraneo": {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/isee?dataValidita=" + rif + "&prestazione=A1.07&beneficiario=" + withoutDSU(t, w.pop).CodiceFiscale,
 			status: 404, code: "isee.beneficiario-estraneo"},
-		"business/no-icef": {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/icef?politica=assegno-unico-provinciale&anno=2001", status: 404, code: "icef.non-trovato"},
+		"business/no-dottorato": {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/isee?tipo=DOTTORATO&dataValidita=" + rif, status: 404, code: "isee.dati-non-trovati"},
+		"business/no-icef":      {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/icef?politica=assegno-unico-provinciale&anno=2001", status: 404, code: "icef.non-trovato"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			method := tc.method
