@@ -1,7 +1,6 @@
 package siuss_test
 
 import (
-	"encoding/json"
 	"os"
 	"testing"
 	"time"
@@ -28,15 +27,7 @@ func populationModels(t testing.TB) []contracts.PrestazioneSociale {
 	pop := population.Build(population.DefaultSeed)
 	out := make([]contracts.PrestazioneSociale, 0, len(pop.Prestazioni))
 	for _, p := range pop.Prestazioni {
-		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var w welfaregov.Prestazione
-		if err := json.Unmarshal(b, &w); err != nil {
-			t.Fatal(err)
-		}
-		m, err := w.ToModel()
+		m, err := welfaregov.Prestazione(*p).ToModel()
 		if err != nil {
 			t.Fatalf("prestazione %s: %v", p.ID, err)
 		}

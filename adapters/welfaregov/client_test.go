@@ -1,9 +1,14 @@
 package welfaregov_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,7 +41,7 @@ func TestReadsTheWholeBackend(t *testing.T) {
 				t.Fatalf("%s read twice", it.ID)
 			}
 			seen[it.ID] = true
-			if _, err := it.ToModel(); err != nil {
+			if _, err := welfaregov.Prestazione(it).ToModel(); err != nil {
 				t.Fatalf("%s: %v", it.ID, err)
 			}
 		}
@@ -86,7 +91,7 @@ func FuzzParsePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if p, err := welfaregov.ParsePage(body); err == nil {
 			for _, it := range p.Prestazioni {
-				_, _ = it.ToModel()
+				_, _ = welfaregov.Prestazione(it).ToModel()
 			}
 		}
 	})
@@ -197,5 +202,58 @@ func TestConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMalformedDateSpoilsOnlyItsRecord: the backend's wire format carries dates as strings, so a
+// record with a malformed date (stored through the simulator's lenient admin call; refused by name
+// without it) travels in its page, and only that record fails translation, naming the field.
+func TestMalformedDateSpoilsOnlyItsRecord(t *testing.T) {
+	pop := population.Build(population.DefaultSeed)
+	hs := httptest.NewServer(backend.New(backend.Options{Population: pop}).Handler())
+	defer hs.Close()
+	c, err := welfaregov.NewClient(hs.URL, backend.DefaultAPIKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var periodic *population.Prestazione
+	for _, p := range pop.Prestazioni {
+		if p.CaratterePrestazione == "1" {
+			periodic = p.Clone()
+			break
+		}
+	}
+	periodic.ID, periodic.DataInizioPrestazione = "PRS-BAD-DATE", "2025-02-30"
+	body, _ := json.Marshal(periodic)
+	put := func(query string) *http.Response {
+		req, _ := http.NewRequest("PUT", hs.URL+"/admin/prestazioni/PRS-BAD-DATE"+query, bytes.NewReader(body))
+		req.Header.Set(backend.APIKeyHeader, backend.DefaultAPIKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == 422 && !strings.Contains(string(b), "dataInizioPrestazione") {
+			t.Fatalf("422 without the field named: %s", b)
+		}
+		return resp
+	}
+	if r := put(""); r.StatusCode != 422 {
+		t.Fatalf("a malformed date: %d, want 422", r.StatusCode)
+	}
+	if r := put("?lenient=1"); r.StatusCode != 200 {
+		t.Fatalf("lenient: %d, want 200", r.StatusCode)
+	}
+	page, err := c.Prestazioni(t.Context(), strconv.Itoa(len(pop.Prestazioni)-1), 10)
+	if err != nil || len(page.Prestazioni) != 2 {
+		t.Fatalf("the last population record and the bad one: %d records, %v", len(page.Prestazioni), err)
+	}
+	if _, err := welfaregov.Prestazione(page.Prestazioni[0]).ToModel(); err != nil {
+		t.Fatalf("the good record of the page: %v", err)
+	}
+	var te *welfaregov.TranslationError
+	if _, err := welfaregov.Prestazione(page.Prestazioni[1]).ToModel(); !errors.As(err, &te) || te.Field != "dataInizioPrestazione" || te.ID != "PRS-BAD-DATE" {
+		t.Fatalf("the bad record: %v, want a TranslationError on dataInizioPrestazione", err)
 	}
 }

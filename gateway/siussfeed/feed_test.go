@@ -384,12 +384,7 @@ func TestReaderSeesEveryFlowOnceWhileReplicasPublish(t *testing.T) {
 func readValidFlow(t testing.TB) func(id string) ([]byte, error) {
 	t.Helper()
 	for _, p := range population.Build(population.DefaultSeed).Prestazioni {
-		b, _ := json.Marshal(p)
-		var w welfaregov.Prestazione
-		if json.Unmarshal(b, &w) != nil {
-			continue
-		}
-		m, err := w.ToModel()
+		m, err := welfaregov.Prestazione(*p).ToModel()
 		if err != nil {
 			continue
 		}

@@ -121,7 +121,7 @@ func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 		if err := p.stillLeader(ctx); err != nil {
 			return r, err
 		}
-		outcome, err := p.publishOne(ctx, item)
+		outcome, err := p.publishOne(ctx, welfaregov.Prestazione(item))
 		if err != nil {
 			return r, err
 		}

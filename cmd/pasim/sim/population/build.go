@@ -480,8 +480,8 @@ func (b *builder) prestazione(k int, h *Household, m *Person, at time.Time) *Pre
 	if h.DSU != nil {
 		p.PresenzaProvaMezzi = "1"
 		dd := h.DSU.DataPresentazione
-		p.NumeroProtocolloDSU, p.AnnoProtocolloDSU, p.DataDSU = h.DSU.Protocollo, fmt.Sprint(dd.Year), &dd
-		p.ImportoSogliaISEE = Euro("20000.00")
+		p.NumeroProtocolloDSU, p.AnnoProtocolloDSU, p.DataDSU = h.DSU.Protocollo, fmt.Sprint(dd.Year), dd.String()
+		p.ImportoSogliaISEE = contracts.DecimalPtr("20000.00")
 	} else if k%2 == 0 {
 		p.PresenzaProvaMezzi = "2"
 	}
@@ -497,32 +497,32 @@ func (b *builder) prestazione(k int, h *Household, m *Person, at time.Time) *Pre
 	}
 	var total decimal.Decimal
 	evento := b.dateIn(D(2025, 1, 2), D(2025, 6, 30))
-	p.DataEvento = &evento
+	p.DataEvento = evento.String()
 	if k%2 == 1 {
 		p.CaratterePrestazione = "1"
 		start := D(2025, evento.Month+1, 1)
 		months := b.between(1, 13-int(start.Month))
 		end := DateOf(start.Time().AddDate(0, months, -1))
-		p.DataInizioPrestazione, p.DataFinePrestazione, p.PeriodoErogazione = &start, &end, months
+		p.DataInizioPrestazione, p.DataFinePrestazione, p.PeriodoErogazione = start.String(), end.String(), months
 		total = b.euro(80, 600)
-		p.ImportoMensile = &Importo{total}
+		p.ImportoMensile = &contracts.Decimal{Decimal: total}
 	} else {
 		p.CaratterePrestazione = "2"
 		paid := evento.AddDays(b.between(5, 40))
-		p.DataErogazionePrestazione = &paid
+		p.DataErogazionePrestazione = paid.String()
 		total = b.euro(150, 2500)
-		p.ImportoPrestazione = &Importo{total}
+		p.ImportoPrestazione = &contracts.Decimal{Decimal: total}
 	}
 	// Quotas: the ente pays most, the user the rest; the SSN shares disability services.
 	ente60 := total.Mul(decimal.New(int64(b.between(60, 90)), -2)).Round(2)
 	utente := total.Sub(ente60)
-	p.ImportoQuotaEnte, p.ImportoQuotaUtente = &Importo{ente60}, &Importo{utente}
+	p.ImportoQuotaEnte, p.ImportoQuotaUtente = &contracts.Decimal{Decimal: ente60}, &contracts.Decimal{Decimal: utente}
 	if p.AreaUtenza == "2" && utente.GreaterThan(decimal.NewFromInt(1)) {
 		ssn := utente.Div(decimal.NewFromInt(2)).Round(2)
-		p.ImportoQuotaSSN, p.ImportoQuotaUtente = &Importo{ssn}, &Importo{utente.Sub(ssn)}
-		p.OreServizioMensile = Euro(fmt.Sprintf("%d.%02d", b.between(4, 30), b.between(0, 59)))
+		p.ImportoQuotaSSN, p.ImportoQuotaUtente = &contracts.Decimal{Decimal: ssn}, &contracts.Decimal{Decimal: utente.Sub(ssn)}
+		p.OreServizioMensile = contracts.DecimalPtr(fmt.Sprintf("%d.%02d", b.between(4, 30), b.between(0, 59)))
 	}
-	p.ImportoQuotaRichiesta = &Importo{utente.Mul(decimal.RequireFromString("1.5")).Round(2)}
+	p.ImportoQuotaRichiesta = &contracts.Decimal{Decimal: utente.Mul(decimal.RequireFromString("1.5")).Round(2)}
 	if m.Disabilita != nil && p.AreaUtenza == "2" {
 		p.SINA = &SINA{Mobilita: "2", AttivitaVitaQuotidiana: "2", DisturbiComportamentali: "1", AreaReddituale: "2",
 			AreaSupporto: "1", FonteDerivazioneValutazione: "1", StrumentoValutazione: "1", FonteDerivazioneInvalidita: "1",

@@ -355,7 +355,7 @@ func TestPrestazioniFollowSIUSSRules(t *testing.T) {
 	p := Build(DefaultSeed)
 	seen := map[string]int{}
 	for _, pr := range p.Prestazioni {
-		if err := pr.Validate(); err != nil {
+		if err := ValidatePrestazione(pr); err != nil {
 			t.Errorf("%s: %v", pr.ID, err)
 		}
 		seen["carattere"+pr.CaratterePrestazione]++
@@ -379,8 +379,8 @@ func TestPrestazioniFollowSIUSSRules(t *testing.T) {
 	}
 	// Validate must catch a broken quota sum and a cross-year periodic benefit.
 	bad := p.Prestazioni[0].Clone()
-	bad.ImportoQuotaEnte = Euro("0.01")
-	if err := bad.Validate(); !errors.Is(err, ErrPrestazioneInvalida) {
+	bad.ImportoQuotaEnte = contracts.DecimalPtr("0.01")
+	if err := ValidatePrestazione(bad); !errors.Is(err, ErrPrestazioneInvalida) {
 		t.Errorf("quotas not adding up: Validate() = %v", err)
 	}
 }
