@@ -23,6 +23,7 @@ type (
 	Ente         = wire.Ente
 	Beneficiario = wire.Beneficiario
 	SINA         = wire.SINA
+	SINBA        = wire.SINBA
 )
 
 // TranslationError says which field of a backend record could not be mapped to the model. It
@@ -213,6 +214,114 @@ func sinaToModel(s *SINA) (*contracts.ValutazioneSINA, string) {
 		v.InvaliditaCivile = append(v.InvaliditaCivile, n)
 	}
 	return v, ""
+}
+
+// ToSINBA translates the record's SINBA block into the model, or returns nil when the record has
+// none. The child's year of birth and residence come from the beneficiary (ISO 3166 nation to
+// ISTAT state, the ISTAT comune in Italy) and the service from codicePrestazione; the codice
+// fiscale and the names are never copied: the SINBA record is pseudonymous. Codes are mapped
+// (strings to integers, "1"/"2" to yes/no, "YYYY-MM" months to dates); their ranges are the
+// SIUSS validator's to judge.
+func (p Prestazione) ToSINBA() (*contracts.SchedaSINBA, error) {
+	w := p.SINBA
+	if w == nil {
+		return nil, nil
+	}
+	fail := func(field, reason string) (*contracts.SchedaSINBA, error) {
+		return nil, &TranslationError{ID: p.ID, Field: field, Reason: reason}
+	}
+	s := &contracts.SchedaSINBA{
+		IDBeneficiario:    w.IDBeneficiario,
+		AnnoNascita:       p.Beneficiario.AnnoNascita,
+		CodicePrestazione: p.CodicePrestazione,
+		Provenienza: &contracts.Provenienza{
+			Sistema: contracts.SistemaWelfareGOV, Operazione: "prestazioni", IDOperazione: p.ID,
+			DataOraAcquisizione: p.AggiornatoIl.UTC(),
+		},
+	}
+	istat, ok := contracts.StatoISTAT(p.Beneficiario.CodiceNazione)
+	if !ok {
+		return fail("beneficiario.codiceNazione", "not the ISO 3166-1 numeric code of a known state (SINBA needs the residence)")
+	}
+	s.CodiceStatoResidenza = istat
+	if p.Beneficiario.CodiceNazione == "380" {
+		s.CodiceIstatComuneResidenza = p.Beneficiario.CodiceComune
+	}
+	for _, c := range []struct {
+		field string
+		raw   string
+		dst   *int
+	}{
+		{"fasciaEtaBeneficiario", w.FasciaEtaBeneficiario, &s.FasciaEta},
+		{"condizioneMinore", w.CondizioneMinore, &s.CondizioneMinore},
+		{"luogoVita", w.LuogoVita, &s.LuogoVita},
+		{"scuolaFrequentata", w.ScuolaFrequentata, &s.ScuolaFrequentata},
+		{"condizioneLavoro", w.CondizioneLavoro, &s.CondizioneLavoro},
+		{"tipoDisabilita", w.TipoDisabilita, &s.TipoDisabilita},
+		{"fonteSegnalazione", w.FonteSegnalazione, &s.FonteSegnalazione},
+		{"valutazioneMinore", w.ValutazioneMinore, &s.ValutazioneMinore},
+		{"valutazioneFamigliaMinore", w.ValutazioneFamigliaMinore, &s.ValutazioneFamigliaMinore},
+	} {
+		if c.raw == "" && c.field == "tipoDisabilita" {
+			continue
+		}
+		n, ok := sinbaCode(c.raw)
+		if !ok {
+			return fail("sinba."+c.field, "not a SIUSS code")
+		}
+		*c.dst = n
+	}
+	for _, c := range []struct {
+		field string
+		raw   string
+		dst   *bool
+	}{
+		{"minoreStranieroNoAcc", w.MinoreStranieroNoAcc, &s.MinoreStranieroNonAccompagnato},
+		{"disabilita", w.Disabilita, &s.Disabilita},
+		{"segnalazioneAutoritaGiudiziaria", w.SegnalazioneAutoritaGiudiziaria, &s.SegnalazioneAutoritaGiudiziaria},
+		{"provvedimentoGiudiziario", w.ProvvedimentoGiudiziario, &s.ProvvedimentoGiudiziario},
+	} {
+		switch c.raw {
+		case "1":
+			*c.dst = true
+		case "2":
+		default:
+			return fail("sinba."+c.field, "not 1 or 2")
+		}
+	}
+	for _, d := range []struct {
+		field    string
+		raw      string
+		dst      *contracts.Data
+		required bool
+	}{
+		{"dataPrimaSegnalazione", w.DataPrimaSegnalazione, &s.DataPrimaSegnalazione, true},
+		{"dataSegnalazione", w.DataSegnalazione, &s.DataSegnalazione, false},
+		{"dataProvvedimentoGiudiziario", w.DataProvvedimentoGiudiziario, &s.DataProvvedimentoGiudiziario, false},
+	} {
+		if d.raw == "" && !d.required {
+			continue
+		}
+		v, err := contracts.ParseData(d.raw)
+		if err != nil || v.Precision() < contracts.PrecisionMonth {
+			return fail("sinba."+d.field, "not a YYYY-MM month")
+		}
+		*d.dst = v
+	}
+	for _, c := range w.ComposizioneFamiglia {
+		n, ok := sinbaCode(c)
+		if !ok {
+			return fail("sinba.composizioneFamiglia", "not a SIUSS code")
+		}
+		s.Famiglia = append(s.Famiglia, n)
+	}
+	return s, nil
+}
+
+// sinbaCode reads a SIUSS code: a small positive integer (the largest SINBA code is 14).
+func sinbaCode(raw string) (int, bool) {
+	n, err := strconv.Atoi(raw)
+	return n, err == nil && n >= 1 && n <= 99
 }
 
 func pick[T any](code string, m map[string]T) (T, bool) {

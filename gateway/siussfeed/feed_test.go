@@ -239,15 +239,24 @@ func publishAll(t testing.TB, p *siussfeed.Publisher) (published, rejected int) 
 	}
 }
 
-// expected counts the population's prestazioni of the configured enti.
+// expected counts the flows the population's prestazioni of the configured enti make: one
+// PS_PSA_SINA flow each, and a SINBA flow for each insertion about a minor in care.
 func expected() map[string]int {
 	m := map[string]int{}
 	for _, p := range population.Build(population.DefaultSeed).Prestazioni {
 		if p.Ente.Codice == trento.Codice || p.Ente.Codice == rovereto.Codice {
-			m[p.Ente.Codice]++
+			m[p.Ente.Codice] += flowsOf(p)
 		}
 	}
 	return m
+}
+
+// flowsOf is the test's own statement of how many flows a backend record makes.
+func flowsOf(p *population.Prestazione) int {
+	if p.SINBA != nil && p.TipoOperazione == "I" {
+		return 2
+	}
+	return 1
 }
 
 // TestPublishThenPage: the publisher moves every prestazione of the configured enti from the real
@@ -270,7 +279,7 @@ func TestPublishThenPage(t *testing.T) {
 		for _, ente := range []siuss.Ente{trento, rovereto} {
 			base := serve(t, &siussfeed.Handlers{Feed: feed, Ente: siussfeed.SingleEnte(ente.Codice)})
 			var since int64
-			seen := map[string]bool{}
+			seen, tipi := map[string]bool{}, map[siuss.Tipo]int{}
 			for {
 				a := call(t, "GET", fmt.Sprintf("%s/flussi?since=%d&limit=4", base, since), nil, nil)
 				if a.header.Get("Cache-Control") != "no-store" {
@@ -285,14 +294,18 @@ func TestPublishThenPage(t *testing.T) {
 				}
 				for _, f := range page {
 					ts := tsMillis(t, f.TsFlusso)
-					if ts <= since || seen[f.IDFlusso] || f.CodiceEnte != ente.Codice || f.DenominazioneEnte != ente.Denominazione || f.Tipo != siuss.TipoPS {
+					if ts <= since || seen[f.IDFlusso] || f.CodiceEnte != ente.Codice || f.DenominazioneEnte != ente.Denominazione {
 						t.Fatalf("flow %+v after since %d: out of order, repeated or of another ente", f, since)
 					}
 					seen[f.IDFlusso], since = true, ts
+					tipi[f.Tipo]++
 				}
 			}
 			if len(seen) != want[ente.Codice] {
 				t.Fatalf("ente %s: INPS acquired %d flows, want %d", ente.Codice, len(seen), want[ente.Codice])
+			}
+			if ente == trento && tipi[siuss.TipoSINBA] == 0 {
+				t.Fatalf("Trento's feed has no SINBA flow: %v", tipi)
 			}
 			// GET is a pure read: the same since gives the same page; a since in the future is empty.
 			a1 := call(t, "GET", base+"/flussi?since=0&max_entries=3", nil, nil)

@@ -65,6 +65,10 @@ type Prestazione struct {
 	PresaCarico string `json:"presaCarico"`
 	AreaUtenza  string `json:"areaUtenza,omitempty"`
 	SINA        *SINA  `json:"sina,omitempty"`
+	// SINBA, for a minor in care, is what the SINBA register needs besides the child's year of
+	// birth and residence (Beneficiario) and the service (CodicePrestazione); the gateway publishes
+	// it as a separate, pseudonymous flow.
+	SINBA *SINBA `json:"sinba,omitempty"`
 	// AnnullaID names the prestazione a "C" record cancels.
 	AnnullaID string `json:"annullaId,omitempty"`
 	// AggiornatoIl is when WelfareGOV last changed the record (RFC 3339, UTC).
@@ -119,6 +123,36 @@ type SINA struct {
 	FonteDerivazioneInvalidita  string   `json:"fonteDerivazioneInvalidita,omitempty"`
 	NecessitaInterventiSociali  []string `json:"necessitaInterventiSociali,omitempty"`
 	InvaliditaCivile            []string `json:"invaliditaCivile,omitempty"`
+}
+
+// SINBA is the SINBA block of a prestazione for a minor in care (siuss-waas.md §5): SIUSS codes as
+// strings, months as "YYYY-MM".
+type SINBA struct {
+	// IDBeneficiario is WelfareGOV's pseudonym of the child (1-20 characters): the same in every
+	// record about the child, never the codice fiscale.
+	IDBeneficiario string `json:"idBeneficiario"`
+	// FasciaEtaBeneficiario: "1" 0-3 years ... "6" 15-18.
+	FasciaEtaBeneficiario string `json:"fasciaEtaBeneficiario"`
+	// MinoreStranieroNoAcc, Disabilita, SegnalazioneAutoritaGiudiziaria, ProvvedimentoGiudiziario:
+	// "1" sì, "2" no.
+	MinoreStranieroNoAcc            string `json:"minoreStranieroNoAcc"`
+	CondizioneMinore                string `json:"condizioneMinore"`
+	LuogoVita                       string `json:"luogoVita"`
+	ScuolaFrequentata               string `json:"scuolaFrequentata"`
+	CondizioneLavoro                string `json:"condizioneLavoro"`
+	Disabilita                      string `json:"disabilita"`
+	TipoDisabilita                  string `json:"tipoDisabilita,omitempty"`
+	DataPrimaSegnalazione           string `json:"dataPrimaSegnalazione"`
+	FonteSegnalazione               string `json:"fonteSegnalazione"`
+	ValutazioneMinore               string `json:"valutazioneMinore"`
+	ValutazioneFamigliaMinore       string `json:"valutazioneFamigliaMinore"`
+	SegnalazioneAutoritaGiudiziaria string `json:"segnalazioneAutoritaGiudiziaria"`
+	DataSegnalazione                string `json:"dataSegnalazione,omitempty"`
+	ProvvedimentoGiudiziario        string `json:"provvedimentoGiudiziario"`
+	DataProvvedimentoGiudiziario    string `json:"dataProvvedimentoGiudiziario,omitempty"`
+	// ComposizioneFamiglia is whom the child lives with: "1" madre, "2" padre, "3" fratelli/sorelle,
+	// "4" nonno/a, "5" compagno/a della madre o del padre, "6" altri conviventi.
+	ComposizioneFamiglia []string `json:"composizioneFamiglia"`
 }
 
 // Page is the answer of GET /prestazioni?since=&limit=.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/welfaregov/gateway/contracts"
@@ -382,5 +383,53 @@ func TestPrestazioniFollowSIUSSRules(t *testing.T) {
 	bad.ImportoQuotaEnte = contracts.DecimalPtr("0.01")
 	if err := ValidatePrestazione(bad); !errors.Is(err, ErrPrestazioneInvalida) {
 		t.Errorf("quotas not adding up: Validate() = %v", err)
+	}
+}
+
+// TestMinorsInCareCarrySINBA: the records of minors in care in the area famiglia e minori carry a
+// SINBA block and no other record does; the pseudonym is the same in every record about a child
+// (cancellations included), differs between children and is never the codice fiscale.
+func TestMinorsInCareCarrySINBA(t *testing.T) {
+	p := Build(DefaultSeed)
+	pseudonym, child := map[string]string{}, map[string]string{}
+	inserts := 0
+	for _, pr := range p.Prestazioni {
+		person := p.ByCodiceFiscale(pr.Beneficiario.CodiceFiscale)
+		inCare := person.Minorenne() && pr.PresaCarico == "1" && pr.AreaUtenza == "1"
+		if (pr.SINBA != nil) != inCare {
+			t.Fatalf("%s: SINBA block %v, minor in care %v", pr.ID, pr.SINBA != nil, inCare)
+		}
+		if pr.SINBA == nil {
+			continue
+		}
+		id, cf := pr.SINBA.IDBeneficiario, pr.Beneficiario.CodiceFiscale
+		if strings.Contains(id, cf) || contracts.ValidateCodiceFiscale(id) == nil {
+			t.Fatalf("%s: the pseudonym %q is a codice fiscale", pr.ID, id)
+		}
+		if prev, ok := pseudonym[cf]; ok && prev != id {
+			t.Fatalf("%s: the child's pseudonym changed from %s to %s", pr.ID, prev, id)
+		}
+		if other, ok := child[id]; ok && other != cf {
+			t.Fatalf("%s: pseudonym %s given to two children", pr.ID, id)
+		}
+		pseudonym[cf], child[id] = id, cf
+		if pr.TipoOperazione == "I" {
+			inserts++
+		}
+	}
+	if inserts < 3 {
+		t.Fatalf("%d records of minors in care with SINBA: want a few", inserts)
+	}
+	bad := p.Prestazioni[0].Clone()
+	for _, pr := range p.Prestazioni {
+		if pr.SINBA != nil {
+			bad = pr.Clone()
+			break
+		}
+	}
+	bad.SINBA.DataPrimaSegnalazione, bad.SINBA.ComposizioneFamiglia = "2025-13", nil
+	err := ValidatePrestazione(bad)
+	if !errors.Is(err, ErrPrestazioneInvalida) || !strings.Contains(err.Error(), "sinba.dataPrimaSegnalazione") || !strings.Contains(err.Error(), "sinba.composizioneFamiglia") {
+		t.Fatalf("a broken SINBA block: ValidatePrestazione() = %v", err)
 	}
 }

@@ -21,6 +21,7 @@ type (
 	Ente         = wire.Ente
 	Beneficiario = wire.Beneficiario
 	SINA         = wire.SINA
+	SINBA        = wire.SINBA
 )
 
 // ErrPrestazioneInvalida is wrapped by every ValidatePrestazione failure.
@@ -135,10 +136,40 @@ func ValidatePrestazione(p *Prestazione) error {
 	if len(b.LuogoNascita) != 4 {
 		bad("beneficiario.luogoNascita", "must be a 4-character Belfiore code")
 	}
+	if s := p.SINBA; s != nil {
+		validateSINBA(s, bad)
+	}
 	if p.TipoOperazione == "C" && p.AnnullaID == "" {
 		bad("annullaId", "a cancellation must name the prestazione it cancels")
 	}
 	return errors.Join(errs...)
+}
+
+// validateSINBA checks a SINBA block: a pseudonym of 1-20 characters, every required code, the
+// months, someone the child lives with.
+func validateSINBA(s *SINBA, bad func(field, format string, args ...any)) {
+	if n := len(s.IDBeneficiario); n < 1 || n > 20 {
+		bad("sinba.idBeneficiario", "must have 1 to 20 characters, has %d", n)
+	}
+	for _, c := range []struct{ field, v string }{{"fasciaEtaBeneficiario", s.FasciaEtaBeneficiario},
+		{"minoreStranieroNoAcc", s.MinoreStranieroNoAcc}, {"condizioneMinore", s.CondizioneMinore}, {"luogoVita", s.LuogoVita},
+		{"scuolaFrequentata", s.ScuolaFrequentata}, {"condizioneLavoro", s.CondizioneLavoro}, {"disabilita", s.Disabilita},
+		{"fonteSegnalazione", s.FonteSegnalazione}, {"valutazioneMinore", s.ValutazioneMinore},
+		{"valutazioneFamigliaMinore", s.ValutazioneFamigliaMinore}, {"segnalazioneAutoritaGiudiziaria", s.SegnalazioneAutoritaGiudiziaria},
+		{"provvedimentoGiudiziario", s.ProvvedimentoGiudiziario}} {
+		if c.v == "" {
+			bad("sinba."+c.field, "required")
+		}
+	}
+	for _, d := range []struct{ field, v string }{{"dataPrimaSegnalazione", s.DataPrimaSegnalazione},
+		{"dataSegnalazione", s.DataSegnalazione}, {"dataProvvedimentoGiudiziario", s.DataProvvedimentoGiudiziario}} {
+		if _, err := time.Parse("2006-01", d.v); err != nil && (d.v != "" || d.field == "dataPrimaSegnalazione") {
+			bad("sinba."+d.field, "must be a YYYY-MM month")
+		}
+	}
+	if len(s.ComposizioneFamiglia) == 0 {
+		bad("sinba.composizioneFamiglia", "the child lives with someone: at least one code")
+	}
 }
 
 // sameYear reports whether two YYYY-MM-DD dates are in the same year.
