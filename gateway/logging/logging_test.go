@@ -24,6 +24,9 @@ const (
 	cf        = "RSSMRA80A01H501U"
 	cfOmocode = "RSSMRAULALMHRLMD"
 	cfMasked  = "RSSMRA**********"
+	// The Comune di Trento's numeric codice fiscale (valid check digit), masked.
+	cfNumeric       = "00355870221"
+	cfNumericMasked = "003558**********"
 )
 
 // signedJWT makes a real ES256 JWS with a key generated here, so the test exercises the shape of a
@@ -137,6 +140,42 @@ func TestNoCodiceFiscaleInOutput(t *testing.T) {
 	}
 }
 
+type ente struct {
+	Nome   string `json:"nome"`
+	CF     string `json:"cf"`
+	Numero int64  `json:"numero"` // a numeric code held as a JSON number
+}
+
+// TestNoNumericCodiceFiscaleInOutput: an 11-digit codice fiscale is masked on every path, a struct
+// holding it as a bare JSON number still logs valid JSON, and other numbers are left alone.
+func TestNoNumericCodiceFiscaleInOutput(t *testing.T) {
+	var buf bytes.Buffer
+	New(&buf, Config{}).Info("ente "+cfNumeric+" refused",
+		"cf", cfNumeric,
+		"err", errors.New("siuss: CFOperatore "+cfNumeric+" is not enabled"),
+		"struct", ente{Nome: "COMUNE DI TRENTO", CF: cfNumeric, Numero: 80078750587},
+		"list", []any{"x", int64(80078750587)},
+		"other", "cursor 35587022101 and 1767225600000",
+	)
+	out := buf.String()
+	if strings.Contains(out, cfNumeric) || strings.Contains(out, "80078750587") {
+		t.Fatalf("numeric codice fiscale in log output:\n%s", out)
+	}
+	l := logLines(t, &buf)[0] // fails on invalid JSON
+	if l["msg"] != "ente "+cfNumericMasked+" refused" || l["cf"] != cfNumericMasked {
+		t.Errorf("line %v", l)
+	}
+	if st := l["struct"].(map[string]any); st["cf"] != cfNumericMasked || st["numero"] != "800787**********" || st["nome"] != "COMUNE DI TRENTO" {
+		t.Errorf("struct attribute %v", st)
+	}
+	if list := l["list"].([]any); list[1] != "800787**********" {
+		t.Errorf("list attribute %v", list)
+	}
+	if l["other"] != "cursor 35587022101 and 1767225600000" {
+		t.Errorf("numbers that are not codes were changed: %v", l["other"])
+	}
+}
+
 func TestNoTokenSignatureInOutput(t *testing.T) {
 	tok := signedJWT(t, `{"sub":"`+cf+`","purposeId":"p1"}`)
 	parts := strings.Split(tok, ".")
@@ -212,6 +251,16 @@ func TestMaskCodiciFiscali(t *testing.T) {
 		"1234567890123456":           "1234567890123456",
 		"request 3f2b9c1e-aaaa-bbbb": "request 3f2b9c1e-aaaa-bbbb",
 		"":                           "",
+		// Numeric codes (the Comune di Trento's, and a provisional code of a person): masked
+		// when the check digit is valid, wherever they stand.
+		cfNumeric:                            cfNumericMasked,
+		"ente " + cfNumeric + ": refused":    "ente " + cfNumericMasked + ": refused",
+		`CFOperatore="` + cfNumeric + `   "`: `CFOperatore="` + cfNumericMasked + `   "`,
+		"80078750587,80078750588":            "800787**********,80078750588", // the second has a wrong check digit
+		"1" + cfNumeric:                      "1" + cfNumeric,                // 12 digits: not a code
+		"x" + cfNumeric:                      "x" + cfNumeric,                // part of a longer token
+		"ts=1767225600000":                   "ts=1767225600000",             // epoch ms: 13 digits
+		"size 0035587022":                    "size 0035587022",
 	}
 	for in, want := range cases {
 		if got := MaskCodiciFiscali(in); got != want {
@@ -223,6 +272,7 @@ func TestMaskCodiciFiscali(t *testing.T) {
 func FuzzSanitize(f *testing.F) {
 	f.Add("lookup " + cf + " with eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig")
 	f.Add(cfOmocode)
+	f.Add(`{"n":` + cfNumeric + `,"s":"` + cfNumeric + `     "}`)
 	f.Add("eyJhbGciOiJSU0EifQ.a.b.c.d.e.f")
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Sanitize(s)
