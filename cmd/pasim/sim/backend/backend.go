@@ -79,9 +79,6 @@ func New(o Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.faults == nil {
-		s.faults = fault.New(fault.Options{})
-	}
 	for _, p := range o.Population.Prestazioni {
 		s.upsert(p.Clone())
 	}

@@ -30,6 +30,13 @@ func WriteProblem(w http.ResponseWriter, err error) {
 	_, _ = w.Write(resp.Problem.JSON())
 }
 
+// QuotaExhausted answers an exhausted daily quota as the INPS and ANPR front ends do: 429 and no
+// body (clients recognise it by the status alone); the fault injector adds Retry-After.
+func QuotaExhausted(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusTooManyRequests)
+}
+
 // WriteJSON writes v as application/json with status. Simulated answers carry personal data, hence
 // Cache-Control: no-store.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
