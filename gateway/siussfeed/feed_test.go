@@ -2,7 +2,6 @@ package siussfeed_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -27,6 +25,7 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/contracts"
 	"github.com/welfaregov/gateway/contracts/openapi"
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/siussfeed"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/memory"
@@ -56,29 +55,16 @@ func redisStore(t testing.TB) store.Store {
 // redisPair returns two stores with separate clients over the same keys: two replicas.
 func redisPair(t testing.TB) (store.Store, store.Store) {
 	t.Helper()
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379"
-	}
-	opt, err := redis.ParseURL(raw)
+	url := redistest.SharedURLDB(t, redisDB)
+	prefix := redistest.Prefix()
+	redistest.DeleteKeys(t, url, prefix)
+	opt, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.DB = redisDB
-	prefix := fmt.Sprintf("wgwtest:siuss:%d:", time.Now().UnixNano())
-	c := redis.NewClient(opt)
-	if err := c.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("no Redis at %s: these tests need a real one: %v", raw, err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := c.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-		_ = c.Close()
-	})
-	return redisstore.NewFromClient(redis.NewClient(opt), prefix), redisstore.NewFromClient(redis.NewClient(opt), prefix)
+	a, b := redis.NewClient(opt), redis.NewClient(opt)
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	return redisstore.NewFromClient(a, prefix), redisstore.NewFromClient(b, prefix)
 }
 
 func memStore(t testing.TB) store.Store {
