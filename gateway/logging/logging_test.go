@@ -1,13 +1,11 @@
 package logging
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/big"
@@ -16,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 )
 
 // A codice fiscale with a valid check character (Mario Rossi, born 1 January 1980 in Roma) and
@@ -53,25 +52,10 @@ func signedJWT(t testing.TB, claims string) string {
 	return signingInput + "." + enc.EncodeToString(sig)
 }
 
-type logLine map[string]any
-
-func logLines(t *testing.T, buf *bytes.Buffer) []logLine {
-	t.Helper()
-	var out []logLine
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var m logLine
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("not JSON: %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 func TestJSONShape(t *testing.T) {
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	New(&buf, Config{Level: "debug"}).Debug("hello", "n", 3)
-	l := logLines(t, &buf)[0]
+	l := buf.Lines(t)[0]
 	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(l["time"].(string)) {
 		t.Errorf("time %q is not RFC 3339 UTC", l["time"])
 	}
@@ -81,11 +65,11 @@ func TestJSONShape(t *testing.T) {
 }
 
 func TestLevel(t *testing.T) {
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	log := New(&buf, Config{Level: "warn"})
 	log.Info("hidden")
 	log.Warn("shown")
-	if lines := logLines(t, &buf); len(lines) != 1 || lines[0]["msg"] != "shown" {
+	if lines := buf.Lines(t); len(lines) != 1 || lines[0]["msg"] != "shown" {
 		t.Fatalf("lines %v", lines)
 	}
 	ck := config.NewChecker()
@@ -108,7 +92,7 @@ func (s stringer) String() string { return s.s }
 // TestNoCodiceFiscaleInOutput logs a codice fiscale through every path a value can take and
 // checks the written bytes.
 func TestNoCodiceFiscaleInOutput(t *testing.T) {
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	log := New(&buf, Config{}).With("subject", cf).WithGroup("req")
 	log.Info("lookup for "+strings.ToLower(cf)+" failed",
 		"cf", cf,
@@ -130,7 +114,7 @@ func TestNoCodiceFiscaleInOutput(t *testing.T) {
 	if n := strings.Count(out, cfMasked); n != 11 {
 		t.Errorf("%d masked codes, want 11:\n%s", n, out)
 	}
-	l := logLines(t, &buf)[0]
+	l := buf.Lines(t)[0]
 	if l["subject"] != cfMasked || l["msg"] != "lookup for "+cfMasked+" failed" {
 		t.Errorf("line %v", l)
 	}
@@ -149,7 +133,7 @@ type ente struct {
 // TestNoNumericCodiceFiscaleInOutput: an 11-digit codice fiscale is masked on every path, a struct
 // holding it as a bare JSON number still logs valid JSON, and other numbers are left alone.
 func TestNoNumericCodiceFiscaleInOutput(t *testing.T) {
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	New(&buf, Config{}).Info("ente "+cfNumeric+" refused",
 		"cf", cfNumeric,
 		"err", errors.New("siuss: CFOperatore "+cfNumeric+" is not enabled"),
@@ -161,7 +145,7 @@ func TestNoNumericCodiceFiscaleInOutput(t *testing.T) {
 	if strings.Contains(out, cfNumeric) || strings.Contains(out, "80078750587") {
 		t.Fatalf("numeric codice fiscale in log output:\n%s", out)
 	}
-	l := logLines(t, &buf)[0] // fails on invalid JSON
+	l := buf.Lines(t)[0] // fails on invalid JSON
 	if l["msg"] != "ente "+cfNumericMasked+" refused" || l["cf"] != cfNumericMasked {
 		t.Errorf("line %v", l)
 	}
@@ -179,7 +163,7 @@ func TestNoNumericCodiceFiscaleInOutput(t *testing.T) {
 func TestNoTokenSignatureInOutput(t *testing.T) {
 	tok := signedJWT(t, `{"sub":"`+cf+`","purposeId":"p1"}`)
 	parts := strings.Split(tok, ".")
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	New(&buf, Config{}).Info("voucher rejected: "+tok,
 		"authorization", "Bearer "+tok,
 		"err", errors.New("modi: bad Agid-JWT-Signature "+tok+": expired"),
@@ -194,7 +178,7 @@ func TestNoTokenSignatureInOutput(t *testing.T) {
 	if n := strings.Count(out, want); n != 4 {
 		t.Fatalf("%d redacted tokens %q, want 4:\n%s", n, want, out)
 	}
-	l := logLines(t, &buf)[0]
+	l := buf.Lines(t)[0]
 	if l["authorization"] != "Bearer "+want {
 		t.Errorf("authorization %q", l["authorization"])
 	}
