@@ -19,17 +19,24 @@ import (
 	"github.com/welfaregov/gateway/gateway/config"
 )
 
-// TestReadsTheWholeBackend: paging the real backend simulator reads every prestazione once, each
-// translating into the model; a wrong key and an outage give typed errors.
-func TestReadsTheWholeBackend(t *testing.T) {
-	pop := population.Build(population.DefaultSeed)
-	faults := fault.New(fault.Options{})
+// startBackend serves the pasim backend simulator of pop on loopback (faults may be nil) and
+// returns a client of it with the right key, and its URL.
+func startBackend(t *testing.T, pop *population.Population, faults *fault.Injector) (*welfaregov.Client, string) {
+	t.Helper()
 	hs := httptest.NewServer(backend.New(backend.Options{Population: pop, Faults: faults}).Handler())
-	defer hs.Close()
+	t.Cleanup(hs.Close)
 	c, err := welfaregov.NewClient(hs.URL, backend.DefaultAPIKey, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, hs.URL
+}
+
+// TestReadsTheWholeBackend: paging the real backend simulator reads every prestazione once, each
+// translating into the model; a wrong key and an outage give typed errors.
+func TestReadsTheWholeBackend(t *testing.T) {
+	pop, faults := population.Build(population.DefaultSeed), fault.New(fault.Options{})
+	c, url := startBackend(t, pop, faults)
 	seen, cursor := map[string]bool{}, "0"
 	for {
 		p, err := c.Prestazioni(t.Context(), cursor, 13)
@@ -53,7 +60,7 @@ func TestReadsTheWholeBackend(t *testing.T) {
 	if len(seen) != len(pop.Prestazioni) {
 		t.Fatalf("read %d prestazioni, want %d", len(seen), len(pop.Prestazioni))
 	}
-	bad, _ := welfaregov.NewClient(hs.URL, "wrong", nil)
+	bad, _ := welfaregov.NewClient(url, "wrong", nil)
 	var we *welfaregov.Error
 	if _, err := bad.Prestazioni(t.Context(), "0", 5); !errors.As(err, &we) || we.Kind != welfaregov.Unauthorized {
 		t.Fatalf("wrong key: %v, want Unauthorized", err)
@@ -100,14 +107,8 @@ func FuzzParsePage(f *testing.F) {
 // TestRicerca: the search returns exactly the simulator's prestazioni of one person (codice fiscale
 // in the body), an unknown person gets an empty list, and failures are typed.
 func TestRicerca(t *testing.T) {
-	pop := population.Build(population.DefaultSeed)
-	faults := fault.New(fault.Options{})
-	hs := httptest.NewServer(backend.New(backend.Options{Population: pop, Faults: faults}).Handler())
-	defer hs.Close()
-	c, err := welfaregov.NewClient(hs.URL, backend.DefaultAPIKey, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pop, faults := population.Build(population.DefaultSeed), fault.New(fault.Options{})
+	c, _ := startBackend(t, pop, faults)
 	want := map[string]int{}
 	for _, p := range pop.Prestazioni {
 		want[p.Beneficiario.CodiceFiscale]++
@@ -210,12 +211,7 @@ func TestConfig(t *testing.T) {
 // without it) travels in its page, and only that record fails translation, naming the field.
 func TestMalformedDateSpoilsOnlyItsRecord(t *testing.T) {
 	pop := population.Build(population.DefaultSeed)
-	hs := httptest.NewServer(backend.New(backend.Options{Population: pop}).Handler())
-	defer hs.Close()
-	c, err := welfaregov.NewClient(hs.URL, backend.DefaultAPIKey, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, url := startBackend(t, pop, nil)
 	var periodic *population.Prestazione
 	for _, p := range pop.Prestazioni {
 		if p.CaratterePrestazione == "1" {
@@ -226,7 +222,7 @@ func TestMalformedDateSpoilsOnlyItsRecord(t *testing.T) {
 	periodic.ID, periodic.DataInizioPrestazione = "PRS-BAD-DATE", "2025-02-30"
 	body, _ := json.Marshal(periodic)
 	put := func(query string) *http.Response {
-		req, _ := http.NewRequest("PUT", hs.URL+"/admin/prestazioni/PRS-BAD-DATE"+query, bytes.NewReader(body))
+		req, _ := http.NewRequest("PUT", url+"/admin/prestazioni/PRS-BAD-DATE"+query, bytes.NewReader(body))
 		req.Header.Set(backend.APIKeyHeader, backend.DefaultAPIKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
