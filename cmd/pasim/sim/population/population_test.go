@@ -3,6 +3,8 @@ package population
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -431,5 +433,50 @@ func TestMinorsInCareCarrySINBA(t *testing.T) {
 	err := ValidatePrestazione(bad)
 	if !errors.Is(err, ErrPrestazioneInvalida) || !strings.Contains(err.Error(), "sinba.dataPrimaSegnalazione") || !strings.Contains(err.Error(), "sinba.composizioneFamiglia") {
 		t.Fatalf("a broken SINBA block: ValidatePrestazione() = %v", err)
+	}
+}
+
+// TestREADMECountsThePopulation: the counts cmd/pasim/README.md gives for the default seed are the
+// population's (they drifted once: a newcomer reads them to pick test subjects).
+func TestREADMECountsThePopulation(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	p := Build(DefaultSeed)
+	count := func(f func(*Person) bool) (n int) {
+		for _, x := range p.People {
+			if f(x) {
+				n++
+			}
+		}
+		return n
+	}
+	var aire, noDSU, sinba, sinbaC int
+	for _, h := range p.Households {
+		if h.AIRE {
+			aire++
+		}
+		if h.DSU == nil {
+			noDSU++
+		}
+	}
+	for _, pr := range p.Prestazioni {
+		if pr.SINBA != nil {
+			sinba++
+			if pr.TipoOperazione == "C" {
+				sinbaC++
+			}
+		}
+	}
+	want := fmt.Sprintf("%d people in %d households (1 to 7 members), %d DSU, %d prestazioni (%d about minors in care with a SINBA block, %d of them cancellations), %d minors, %d university students, %d disabled, %d deceased, %d AIRE families, %d born abroad, %d dual citizens, %d `senzaGiorno` and %d `senzaGiornoMese`, %d households without DSU",
+		len(p.People), len(p.Households), len(p.DSUs), len(p.Prestazioni), sinba, sinbaC,
+		count(func(x *Person) bool { return x.Minorenne() }), count(func(x *Person) bool { return x.Universitario }),
+		count(func(x *Person) bool { return x.Disabilita != nil }), len(p.Deceased()), aire,
+		count(func(x *Person) bool { return x.StatoNascita != nil }), count(func(x *Person) bool { return len(x.Cittadinanze) > 1 }),
+		count(func(x *Person) bool { return x.SenzaGiorno && !x.SenzaGiornoMese }), count(func(x *Person) bool { return x.SenzaGiornoMese }), noDSU)
+	if !strings.Contains(text, want) {
+		t.Fatalf("cmd/pasim/README.md does not say:\n%s", want)
 	}
 }
