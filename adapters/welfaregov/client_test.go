@@ -95,10 +95,13 @@ func TestParsePage(t *testing.T) {
 
 func FuzzParsePage(f *testing.F) {
 	f.Add([]byte(`{"prestazioni":[{"id":"a","cursore":"3","importoMensile":"1.5"}],"cursore":"3"}`))
+	f.Add([]byte(`{"prestazioni":[{"id":"a","cursore":"3","beneficiario":{"annoNascita":2015,"codiceNazione":"380","codiceComune":"022205"},` +
+		`"sinba":{"idBeneficiario":"L378-MIN-000001","fasciaEtaBeneficiario":"4","dataPrimaSegnalazione":"2025-03","composizioneFamiglia":["1","3"]}}],"cursore":"3"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if p, err := welfaregov.ParsePage(body); err == nil {
 			for _, it := range p.Prestazioni {
 				_, _ = welfaregov.Prestazione(it).ToModel()
+				_, _ = welfaregov.Prestazione(it).ToSINBA()
 			}
 		}
 	})
