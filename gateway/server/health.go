@@ -212,6 +212,13 @@ func (l *listener) readyz(c *fiber.Ctx) error {
 	if l.srv.draining.Load() {
 		return problem.New(problem.MaintenanceDraining, "the gateway is shutting down").WithRetryAfter(statusRetryAfter)
 	}
+	if m, ok := l.srv.Maintenance(); ok {
+		detail := "drained for maintenance since " + m.Since.UTC().Format(time.RFC3339)
+		if m.Reason != "" {
+			detail += " (" + m.Reason + ")"
+		}
+		return problem.New(problem.MaintenanceDraining, "%s", detail).WithRetryAfter(statusRetryAfter)
+	}
 	r := l.srv.health.report()
 	if down := r.failing(true); len(down) > 0 {
 		parts := make([]string, len(down))
