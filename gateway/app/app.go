@@ -30,6 +30,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/server"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/storeconfig"
+	"github.com/welfaregov/gateway/gateway/telemetry"
 	"github.com/welfaregov/gateway/gateway/tracing"
 	"github.com/welfaregov/gateway/gateway/upstream"
 )
@@ -63,6 +64,8 @@ type Config struct {
 	Tracing tracing.Config `yaml:"tracing"`
 	// Admin is how operators authenticate to the admin listener's protected endpoints.
 	Admin server.AdminConfig `yaml:"admin"`
+	// Telemetry configures what the gateway exports besides /metrics: OpenTelemetry traces.
+	Telemetry telemetry.Config `yaml:"telemetry"`
 }
 
 // Check records every problem of every section, each with its full dotted path.
@@ -83,6 +86,7 @@ func (c *Config) Check(ck config.Checker) {
 	}
 	c.Tracing.Check(ck.At("tracing"))
 	c.Admin.Check(ck.At("admin"))
+	c.Telemetry.Check(ck.At("telemetry"))
 	c.checkEServices(ck)
 }
 
@@ -110,6 +114,10 @@ type Options struct {
 	LogOutput io.Writer
 	// Version is logged at start ("v1.2.0 (abc1234)").
 	Version string
+	// SpanProcessor, when set, receives the request spans instead of the OTLP exporter (tests).
+	SpanProcessor telemetry.SpanProcessor
+	// DashboardInterval is the dashboard's sampling period (default 10s; tests shorten it).
+	DashboardInterval time.Duration
 }
 
 // App is a built gateway, ready to Run.
@@ -119,6 +127,8 @@ type App struct {
 	store      store.Store
 	upstreams  *upstream.Runtime
 	cache      *cache.Cache
+	tel        *telemetry.Telemetry
+	obs        observed
 	background []background
 	closers    []closer
 	closed     bool
@@ -142,6 +152,11 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		}
 	}()
 
+	// 0. Telemetry: the registry and the tracer every component reports to.
+	if err := a.buildTelemetry(cfg, opts); err != nil {
+		return nil, err
+	}
+
 	// 1. Shared state. A Redis that does not answer yet is not an error: /status reports it.
 	// go-redis logs through a process-wide logger; route it into ours (JSON, sanitized).
 	redis.SetLogger(redisLogger{a.log})
@@ -156,7 +171,7 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	// 1b. The outbound path: the upstream runtime (breakers, bulkheads, quotas, retries) and the
 	// cache in front of it. Upstreams whose auth is pdnd need the PDND/ModI Authorizer, which the
 	// security core provides when it is wired here (until then only auth: none upstreams build).
-	if a.upstreams, err = upstream.New(cfg.Upstreams, upstream.Deps{Store: a.store, Logger: a.log}); err != nil {
+	if a.upstreams, err = upstream.New(cfg.Upstreams, upstream.Deps{Store: a.store, Logger: a.log, Observer: a.tel}); err != nil {
 		return nil, fmt.Errorf("app: upstreams: %w", err)
 	}
 	a.onClose("upstreams", a.upstreams.Close)
@@ -173,7 +188,7 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: run_dir: %w", err)
 	}
-	if a.srv, err = server.New(cfg.Listeners, server.Options{Logger: a.log, RunDir: runDir}); err != nil {
+	if a.srv, err = server.New(cfg.Listeners, server.Options{Logger: a.log, RunDir: runDir, Observer: a.tel}); err != nil {
 		return nil, err
 	}
 	a.onClose("listeners", a.srv.Close)
@@ -189,6 +204,11 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		if err := a.buildEServiceStack(cfg, opts); err != nil {
 			return nil, err
 		}
+	}
+
+	// 5. What operators see and steer: /metrics, the dashboard, the controls, readiness bounds.
+	if err := a.buildConsole(cfg, opts); err != nil {
+		return nil, err
 	}
 
 	a.log.Info("gateway built", "version", opts.Version, "store", storeBackend(cfg.Store), "run_dir", runDir)

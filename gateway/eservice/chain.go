@@ -28,6 +28,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/welfaregov/gateway/gateway/audit"
+	"github.com/welfaregov/gateway/gateway/jose"
 	"github.com/welfaregov/gateway/gateway/modi"
 	"github.com/welfaregov/gateway/gateway/problem"
 	"github.com/welfaregov/gateway/gateway/server"
@@ -193,6 +194,15 @@ func Build(spec Spec, deps Deps) (*Chain, error) {
 		c.contract = WithServer(spec.Contract, c.publicURL)
 	}
 	return c, nil
+}
+
+// ResponseSigner is the key that signs the e-service's responses (nil when they are not signed):
+// the admin controls rotate it (jose.KeyConfig.Reload) without a restart.
+func (c *Chain) ResponseSigner() *jose.Signer {
+	if c.signer == nil {
+		return nil
+	}
+	return c.signer.Signer
 }
 
 // Mount path and public URL of the e-service.

@@ -117,6 +117,9 @@ func (r *Runtime) Upstream(name string) (*Upstream, bool) {
 	return u, ok
 }
 
+// Names lists the configured upstreams, sorted.
+func (r *Runtime) Names() []string { return sortedKeys(r.upstreams) }
+
 // Breaker returns the breaker named "<upstream>.<operation>" (for the admin controls ForceOpen,
 // ForceClosed, Reset), or nil when no such breaker exists yet.
 func (r *Runtime) Breaker(name string) *resilience.Breaker {
