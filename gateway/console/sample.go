@@ -13,11 +13,11 @@ import (
 // sample is one reading of the gateway's cumulative counters: the dashboard's trends and windowed
 // figures are differences between samples.
 type sample struct {
-	at        time.Time
-	upstreams map[string]*histSample // per upstream, every operation and outcome merged
-	failures  map[string]uint64      // per upstream: calls whose outcome is a failure
-	eservices map[string]uint64      // per e-service: calls
-	rejected  map[string]uint64      // per e-service: calls whose outcome is not ok
+	at                                 time.Time
+	upstreams                          map[string]*histSample // per upstream, every operation and outcome merged
+	failures                           map[string]uint64      // per upstream: calls whose outcome is a failure
+	eservices                          map[string]uint64      // per e-service: calls
+	rejected                           map[string]uint64      // per e-service: calls whose outcome is not ok
 	cacheHits, cacheMisses, cacheStale uint64
 	storeUp                            bool
 	storePing                          float64 // seconds

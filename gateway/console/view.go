@@ -22,25 +22,25 @@ import (
 
 // View is what the dashboard shows, and GET /api/state answers (sparklines aside).
 type View struct {
-	Version   string    `json:"version"`
-	Instance  string    `json:"instance"`
-	Now       time.Time `json:"now"`
-	Window    string    `json:"window"` // the span of the windowed figures ("10m0s")
-	Drained   *server.Maintenance  `json:"drained,omitempty"`
-	Health    []server.CheckResult `json:"health"`
-	Upstreams []UpstreamView       `json:"upstreams"`
-	EServices []EServiceView       `json:"eservices"`
-	Vouchers  []VoucherView        `json:"vouchers"`
-	Cache     *CacheView           `json:"cache,omitempty"`
-	JWKS      *pdnd.JWKSStatus     `json:"jwks,omitempty"`
-	KeyStore  *pdnd.KeyStoreStats  `json:"keyStore,omitempty"`
-	Keys      []KeyView            `json:"keys"`
-	Tracing   []tracing.DayState   `json:"tracing"`
-	TracingErr string              `json:"tracingError,omitempty"`
-	SIUSS     []siussfeed.QueueSize `json:"siuss"`
-	Store     StoreView            `json:"store"`
-	Controls  bool                 `json:"controls"`
-	Refresh   int                  `json:"-"`
+	Version    string                `json:"version"`
+	Instance   string                `json:"instance"`
+	Now        time.Time             `json:"now"`
+	Window     string                `json:"window"` // the span of the windowed figures ("10m0s")
+	Drained    *server.Maintenance   `json:"drained,omitempty"`
+	Health     []server.CheckResult  `json:"health"`
+	Upstreams  []UpstreamView        `json:"upstreams"`
+	EServices  []EServiceView        `json:"eservices"`
+	Vouchers   []VoucherView         `json:"vouchers"`
+	Cache      *CacheView            `json:"cache,omitempty"`
+	JWKS       *pdnd.JWKSStatus      `json:"jwks,omitempty"`
+	KeyStore   *pdnd.KeyStoreStats   `json:"keyStore,omitempty"`
+	Keys       []KeyView             `json:"keys"`
+	Tracing    []tracing.DayState    `json:"tracing"`
+	TracingErr string                `json:"tracingError,omitempty"`
+	SIUSS      []siussfeed.QueueSize `json:"siuss"`
+	Store      StoreView             `json:"store"`
+	Controls   bool                  `json:"controls"`
+	Refresh    int                   `json:"-"`
 }
 
 // UpstreamView is one upstream's row.
@@ -49,10 +49,10 @@ type UpstreamView struct {
 	// State is the worst effective state of its breakers (open beats half-open beats closed).
 	State string `json:"state"`
 	// Calls, ErrorRate, P50 and P95 are over the window (NaN latency: no call).
-	Calls     uint64  `json:"calls"`
-	ErrorRate float64 `json:"errorRate"`
-	P50       Float   `json:"p50Seconds"`
-	P95       Float   `json:"p95Seconds"`
+	Calls     uint64                     `json:"calls"`
+	ErrorRate float64                    `json:"errorRate"`
+	P50       Float                      `json:"p50Seconds"`
+	P95       Float                      `json:"p95Seconds"`
 	Breakers  []resilience.BreakerStatus `json:"breakers"`
 	Quotas    []quota.Usage              `json:"quotas"`
 	LastError *telemetry.UpstreamError   `json:"lastError,omitempty"`

@@ -56,9 +56,9 @@ type CheckResult struct {
 	Name     string `json:"name"`
 	Critical bool   `json:"critical"`
 	// Readiness marks a check that fails /readyz only (AddReadinessCheck).
-	Readiness bool `json:"readiness,omitempty"`
-	OK       bool   `json:"ok"`
-	Error    string `json:"error,omitempty"`
+	Readiness bool   `json:"readiness,omitempty"`
+	OK        bool   `json:"ok"`
+	Error     string `json:"error,omitempty"`
 }
 
 // Health runs the health checks (or reuses a report younger than a second) and returns each one's
