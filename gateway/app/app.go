@@ -248,12 +248,13 @@ func (a *App) buildEServiceStack(cfg *Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	deps := eservice.Deps{Inbound: p.inbound, Store: a.store, Audit: logger, Logger: a.log}
+	deps := eservice.Deps{Inbound: p.inbound, Store: a.store, Audit: a.tel.ObserveAudit(logger), Logger: a.log, Observer: a.tel}
 	if cfg.Tracing.Enabled {
 		reporter, err := a.buildTracing(cfg.Tracing, p.api)
 		if err != nil {
 			return err
 		}
+		a.obs.reporter = reporter
 		deps.Tracing = reporter.Recorder()
 		a.background = append(a.background, background{"pdnd tracing reporter", func(ctx context.Context) {
 			if err := reporter.Run(ctx); err != nil && ctx.Err() == nil {
