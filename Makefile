@@ -13,11 +13,13 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# `go run` would exit 1 on Ctrl-C whatever the gateway returns; building first keeps the exit
-# status (0 after a graceful stop) and stamps the VCS revision.
-run: ## start the demo gateway (in memory, dev certificate) and print its three URLs
-	$(GO) build -o bin/gateway ./cmd/gateway
-	bin/gateway serve --config $(CONFIG)
+# `go run` would exit 1 on Ctrl-C whatever the demo returns; building first keeps the exit status
+# (0 after a graceful stop). cmd/demo starts the pasim simulators and the gateway in one process,
+# configured from $(CONFIG) plus pasim's generated credentials, and prints the URLs and curl
+# commands; `bin/gateway serve --config $(CONFIG)` runs the gateway alone.
+run: ## start the demo: pasim's simulators and the gateway (in memory, dev certificate), with example calls
+	$(GO) build -o bin/demo ./cmd/demo
+	bin/demo --config $(CONFIG)
 
 test: ## go vet, every test (needs Redis at REDIS_URL), deploy-check, then each fuzz target for FUZZTIME
 	$(GO) vet ./...
@@ -47,10 +49,10 @@ build: ## static binaries of ./cmd/... into bin/, stamped with VERSION (git desc
 deploy-check: ## check deploy/: Dockerfile, the image build (make build), compose, Kubernetes schemas and rules
 	cd deploy && $(GO) vet ./... && GO=$(GO) $(GO) test -count=1 ./...
 
-# The contracts the e-services serve, through the Italian OAS checker (Spectral, "Italian Guidelines
-# Full"; ../shared/tools/oas-check, or OAS_CHECK=path). It needs node; `make test` runs the same test,
-# which skips (saying so) where node is missing.
-oas-check: ## check the e-services' OpenAPI contracts with the Italian OAS checker (needs node)
+# The contracts the gateway serves (the e-services' and the internal API's), through the Italian
+# OAS checker (Spectral, "Italian Guidelines Full"; ../shared/tools/oas-check, or OAS_CHECK=path).
+# It needs node; `make test` runs the same test, which skips (saying so) where node is missing.
+oas-check: ## check the OpenAPI contracts the gateway serves with the Italian OAS checker (needs node)
 	$(GO) test -count=1 -run TestContractsPassOASChecker -v ./gateway/eservice/
 
 clean: ## remove bin/ and the run directory .run/

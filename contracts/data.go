@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	_ "time/tzdata" // Europe/Rome without a zoneinfo database
 )
 
 // DatePrecision says which parts of a Data are known.
@@ -90,6 +91,19 @@ func MustData(year, month, day int) Data {
 	}
 	return d
 }
+
+// RomeZone is Europe/Rome, the time zone of Italian civil dates: the day an ISEE expires, "today"
+// for a question without a date.
+var RomeZone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic("contracts: Europe/Rome is missing from the embedded time zone database: " + err.Error())
+	}
+	return loc
+}()
+
+// TodayInItaly is the civil date in Italy at instant t.
+func TodayInItaly(t time.Time) Data { return DataOf(t.In(RomeZone)) }
 
 // DataOf returns the civil date of t in t's own location, or the zero Data when t's year is outside
 // 1..9999.
@@ -226,15 +240,31 @@ func (d Data) Day() int { return int(d.day) }
 // String returns the JSON form without quotes ("2001-05-17", "2001-05", "2001"), or "" for the zero
 // Data.
 func (d Data) String() string {
-	switch d.Precision() {
-	case PrecisionYear:
-		return fmt.Sprintf("%04d", d.year)
-	case PrecisionMonth:
-		return fmt.Sprintf("%04d-%02d", d.year, d.month)
-	case PrecisionDay:
-		return fmt.Sprintf("%04d-%02d-%02d", d.year, d.month, d.day)
+	p := d.Precision()
+	if p == PrecisionNone {
+		return ""
 	}
-	return ""
+	// Without fmt: dates are formatted on every cache key and answer.
+	b := make([]byte, 0, 10)
+	b = appendPadded(b, int(d.year), 4)
+	if p == PrecisionYear {
+		return string(b)
+	}
+	b = appendPadded(append(b, '-'), int(d.month), 2)
+	if p == PrecisionMonth {
+		return string(b)
+	}
+	return string(appendPadded(append(b, '-'), int(d.day), 2))
+}
+
+// appendPadded appends n in decimal, zero-padded to width digits.
+func appendPadded(b []byte, n, width int) []byte {
+	var digits [4]byte
+	for i := width - 1; i >= 0; i-- {
+		digits[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, digits[:width]...)
 }
 
 // Time returns midnight of a full date in loc. It fails for partial and zero dates, which have no

@@ -97,6 +97,18 @@ func Endpoints(host string) map[CasoUso]string {
 	return m
 }
 
+// EndpointsUnder returns the base URL of every supported use case under base, the common prefix of
+// the invocation URLs (https://modipa.anpr.interno.it/govway/rest/in/MinInternoPortaANPR-PDND/):
+// base + "C021-servizioAccertamentoStatoFamiglia/v1". The gateway's upstreams.anpr.base_url is that
+// prefix, so its runtime sends the vouchers nowhere else.
+func EndpointsUnder(base string) map[CasoUso]string {
+	m := make(map[CasoUso]string, len(CasiUso))
+	for _, c := range CasiUso {
+		m[c] = strings.TrimRight(base, "/") + "/" + c.Servizio(false) + "/v1"
+	}
+	return m
+}
+
 // operationURL parses a configured base URL and appends OperationPath. The base may be written with
 // the en dash in clear or percent-encoded; the result's String() is percent-encoded either way.
 func operationURL(base string) (*url.URL, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -116,7 +117,7 @@ func (c *Client) Do(ctx context.Context, uc CasoUso, r Richiesta) (*Risultato, e
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Transport.Do(ctx, req)
+	resp, err := c.Transport.Do(upstream.WithOperation(ctx, uc.Operation()), req)
 	if err != nil {
 		return nil, &Error{Reason: ReasonTransport, CasoUso: uc, Cause: err}
 	}

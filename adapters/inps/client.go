@@ -225,7 +225,7 @@ func (c *Client) call(ctx context.Context, op Operazione, body []byte) (*Rispost
 	req.Header.Set("Content-Type", ContentType)
 	req.Header.Set("SOAPAction", op.SOAPActionHeader())
 	req.Header.Set("Accept", "text/xml")
-	resp, err := c.Transport.Do(ctx, req)
+	resp, err := c.Transport.Do(upstream.WithOperation(ctx, OperationOf(op)), req)
 	if err != nil {
 		return nil, time.Time{}, transportError(ctx, op, err)
 	}
@@ -241,40 +241,47 @@ func (c *Client) call(ctx context.Context, op Operazione, body []byte) (*Rispost
 		now = c.Now
 	}
 	at := now()
+	risp, err := readAnswer(op, resp.StatusCode, resp.Header, data)
+	return risp, at, err
+}
+
+// readAnswer reads a complete HTTP answer of op: its status (statusError), its envelope (ParseRisposta)
+// and its Esito (Risposta.Err). The Client and the runtime's Check (CheckAnswer) share it, so the
+// runtime retries and counts exactly what the Client reports.
+func readAnswer(op Operazione, status int, header http.Header, data []byte) (*Risposta, error) {
 	if len(data) > MaxResponseBytes {
 		e := newError(op, ReasonTroppoGrande, "the answer exceeds %d bytes", MaxResponseBytes)
-		e.HTTPStatus = resp.StatusCode
-		return nil, at, e
+		e.HTTPStatus = status
+		return nil, e
 	}
-	if err := statusError(op, resp, data); err != nil {
-		return nil, at, err
+	if err := statusError(op, status, header, data); err != nil {
+		return nil, err
 	}
 	risp, err := ParseRisposta(op, data)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
-			e.HTTPStatus = resp.StatusCode
+			e.HTTPStatus = status
 			if e.Reason == ReasonEnvelopeMalformato {
-				if ct := resp.Header.Get("Content-Type"); !isXMLMediaType(ct) {
+				if ct := header.Get("Content-Type"); !isXMLMediaType(ct) {
 					e.Detail += " (Content-Type " + truncate(ct, 60) + ")"
 				}
 			}
 		}
-		return nil, at, err
+		return nil, err
 	}
 	if err := risp.Err(); err != nil {
-		err.(*Error).HTTPStatus = resp.StatusCode
-		return nil, at, err
+		err.(*Error).HTTPStatus = status
+		return nil, err
 	}
-	return risp, at, nil
+	return risp, nil
 }
 
 // statusError maps a non-200 answer. The status decides for 429 (the daily quota), 401/403 (a
 // refused voucher: the caller may get a new one) and 502/503/504 (unavailability), whatever the body;
 // otherwise a SOAP Fault in the body is the answer (SOAP 1.1 sends faults with 500), and a 500
 // without one is unavailability.
-func statusError(op Operazione, resp *http.Response, data []byte) error {
-	s := resp.StatusCode
+func statusError(op Operazione, s int, header http.Header, data []byte) error {
 	if s == http.StatusOK {
 		return nil
 	}
@@ -290,7 +297,7 @@ func statusError(op Operazione, resp *http.Response, data []byte) error {
 		e = newError(op, ReasonQuota, "INPS refused the call with HTTP 429: the daily quota is exhausted or calls are too frequent")
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		e = newError(op, ReasonNonAutorizzata, "INPS refused the authorisation (HTTP %d): check the PDND voucher and the purpose", s)
-		if h := resp.Header.Get("WWW-Authenticate"); h != "" {
+		if h := header.Get("WWW-Authenticate"); h != "" {
 			e.Detail += "; WWW-Authenticate: " + truncate(h, 200)
 		}
 		if fault != nil {
@@ -306,7 +313,7 @@ func statusError(op Operazione, resp *http.Response, data []byte) error {
 		e = newError(op, ReasonStatoHTTP, "INPS answered with HTTP %d", s)
 	}
 	e.HTTPStatus = s
-	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), resp.Header.Get("Date"))
+	e.RetryAfter = retryAfter(header.Get("Retry-After"), header.Get("Date"))
 	return e
 }
 

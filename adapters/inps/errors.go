@@ -51,6 +51,10 @@ const (
 	ReasonRiscontroNonValido Reason = "esito-riscontro-non-valido"
 	// ReasonEsitoSconosciuto: an Esito value the WSDL does not list.
 	ReasonEsitoSconosciuto Reason = "esito-sconosciuto"
+	// ReasonDatiNonTrovati: Esito DATI_NON_TROVATI as CheckAnswer reports it to the runtime, a
+	// Business answer (never retried, never counted by a breaker). The Client itself returns
+	// DATI_NON_TROVATI as a result, not an error.
+	ReasonDatiNonTrovati Reason = "esito-dati-non-trovati"
 	// ReasonRicercaDiversa: the payload echoes a different search than the one sent (another codice
 	// fiscale or protocol): the answer is discarded, it may be someone else's data.
 	ReasonRicercaDiversa Reason = "ricerca-diversa"
@@ -106,6 +110,7 @@ var classByReason = map[Reason]Class{
 	ReasonRiscontroNonValido:    ClassPermanent,
 	ReasonEsitoSconosciuto:      ClassPermanent,
 	ReasonRicercaDiversa:        ClassPermanent,
+	ReasonDatiNonTrovati:        ClassBusiness,
 	ReasonAttestazioneNonValida: ClassBusiness,
 	ReasonCorrenteScaduta:       ClassBusiness,
 	ReasonBeneficiarioEstraneo:  ClassBusiness,

@@ -26,6 +26,19 @@ var FS embed.FS
 // ModelFile is the name of the model document in FS.
 const ModelFile = "model.yaml"
 
+// InternalAPIFile is the contract of the internal API WelfareGOV calls (self-contained: the model
+// schemas it uses are copied in, kept equal to model.yaml by a test).
+const InternalAPIFile = "internal-api.yaml"
+
+// InternalAPI returns a copy of the internal API contract (OpenAPI 3.0.3, YAML).
+func InternalAPI() []byte {
+	b, err := FS.ReadFile(InternalAPIFile)
+	if err != nil { // embedded at build time: cannot happen
+		panic(err)
+	}
+	return b
+}
+
 // Model returns a copy of the model document (OpenAPI 3.0.3, YAML).
 func Model() []byte {
 	b, err := FS.ReadFile(ModelFile)

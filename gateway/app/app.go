@@ -25,7 +25,9 @@ import (
 	"github.com/welfaregov/gateway/gateway/cache"
 	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/eservice"
+	"github.com/welfaregov/gateway/gateway/internalapi"
 	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/gateway/lookup"
 	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/server"
 	"github.com/welfaregov/gateway/gateway/store"
@@ -52,7 +54,8 @@ type Config struct {
 	// Cache keeps upstream answers: in process and in the shared store (encrypted).
 	Cache cache.Config `yaml:"cache"`
 	// PDND is the PDND Interoperabilità environment and clients: voucher verification for the
-	// e-services, key lookups, PDND Tracing uploads. Required when an e-service is published.
+	// e-services, key lookups, PDND Tracing uploads, and (pdnd.client) the vouchers of the calls to
+	// upstreams with auth pdnd. Required when an e-service is published.
 	PDND *pdnd.Config `yaml:"pdnd"`
 	// Backend is the WelfareGOV backend the e-services read. Required when one is published.
 	Backend *welfaregov.Config `yaml:"backend"`
@@ -66,6 +69,9 @@ type Config struct {
 	Admin server.AdminConfig `yaml:"admin"`
 	// Telemetry configures what the gateway exports besides /metrics: OpenTelemetry traces.
 	Telemetry telemetry.Config `yaml:"telemetry"`
+	// InternalAPI is the API WelfareGOV calls on the internal listener (ISEE, anagrafe, ICEF,
+	// self-declaration checks). Not served when absent.
+	InternalAPI *internalapi.Config `yaml:"internal_api"`
 }
 
 // Check records every problem of every section, each with its full dotted path.
@@ -88,6 +94,7 @@ func (c *Config) Check(ck config.Checker) {
 	c.Admin.Check(ck.At("admin"))
 	c.Telemetry.Check(ck.At("telemetry"))
 	c.checkEServices(ck)
+	c.checkConsumer(ck)
 }
 
 func (c *Config) runDir() string {
@@ -129,6 +136,7 @@ type App struct {
 	cache      *cache.Cache
 	tel        *telemetry.Telemetry
 	obs        observed
+	lookups    *lookup.Service
 	background []background
 	closers    []closer
 	closed     bool
@@ -168,19 +176,10 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	}
 	a.onClose("store", a.store.Close)
 
-	// 1b. The outbound path: the upstream runtime (breakers, bulkheads, quotas, retries) and the
-	// cache in front of it. Upstreams whose auth is pdnd need the PDND/ModI Authorizer, which the
-	// security core provides when it is wired here (until then only auth: none upstreams build).
-	if a.upstreams, err = upstream.New(cfg.Upstreams, upstream.Deps{Store: a.store, Logger: a.log, Observer: a.tel}); err != nil {
-		return nil, fmt.Errorf("app: upstreams: %w", err)
-	}
-	a.onClose("upstreams", a.upstreams.Close)
-	cacheOpts, err := cfg.Cache.Options(a.store, a.log)
-	if err != nil {
-		return nil, fmt.Errorf("app: cache: %w", err)
-	}
-	if a.cache, err = cache.New(cacheOpts); err != nil {
-		return nil, fmt.Errorf("app: cache: %w", err)
+	// 1b. The outbound path: the PDND/ModI Authorizer, the upstream runtime (breakers, bulkheads,
+	// quotas, retries) and the cache in front of it.
+	if err := a.buildOutbound(cfg); err != nil {
+		return nil, err
 	}
 
 	// 2. Listeners: bound now (all or none), served by Run.
@@ -206,7 +205,14 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		}
 	}
 
-	// 5. What operators see and steer: /metrics, the dashboard, the controls, readiness bounds.
+	// 5. The internal API WelfareGOV calls, over the outbound path.
+	if cfg.InternalAPI != nil {
+		if err := a.buildInternalAPI(cfg); err != nil {
+			return nil, err
+		}
+	}
+
+	// 6. What operators see and steer: /metrics, the dashboard, the controls, readiness bounds.
 	if err := a.buildConsole(cfg, opts); err != nil {
 		return nil, err
 	}
@@ -320,6 +326,9 @@ func (a *App) Upstreams() *upstream.Runtime { return a.upstreams }
 
 // Cache is the cache of upstream answers.
 func (a *App) Cache() *cache.Cache { return a.cache }
+
+// Lookups is the service behind the internal API (nil when internal_api is not configured).
+func (a *App) Lookups() *lookup.Service { return a.lookups }
 
 // Logger is the application's logger.
 func (a *App) Logger() *slog.Logger { return a.log }

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/welfaregov/gateway/gateway/audit"
@@ -35,13 +37,28 @@ func instanceName(cfg *Config) string {
 	return audit.DefaultInstanceID()
 }
 
-// purposeNames are the purpose ids configured on the provider side, each named by itself: the only
-// purpose values a metric label may carry (consumer-side purposes are named by their upstream).
+// purposeNames are the purpose ids of the configuration, the only purpose values a metric label may
+// carry: consumer-side purposes by the upstream (or "upstream.operation") that calls with them, the
+// provider side's each by its own id (it names nothing else).
 func purposeNames(cfg *Config) map[string]string {
 	out := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Upstreams)) {
+		u := cfg.Upstreams[name]
+		if u == nil {
+			continue
+		}
+		if id := u.Resolved("").PurposeID; id != "" {
+			out[id] = name
+		}
+		for _, op := range slices.Sorted(maps.Keys(u.Operations)) {
+			if id := u.Resolved(op).PurposeID; id != "" && out[id] == "" {
+				out[id] = name + "." + op
+			}
+		}
+	}
 	add := func(ids ...string) {
 		for _, id := range ids {
-			if id != "" {
+			if id != "" && out[id] == "" {
 				out[id] = id
 			}
 		}

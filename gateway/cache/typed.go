@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
-	_ "time/tzdata" // Europe/Rome without a zoneinfo database
 
 	adapter "github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
@@ -19,15 +19,66 @@ type Typed[T any] struct {
 	kind string
 	// notAfter, when set, gives an answer's end of validity.
 	notAfter func(T) time.Time
+	// decoded, when set, keeps the values decoded from in-process entries (SharedValues).
+	decoded *decodedValues[T]
 }
+
+// TypedOption configures NewTyped.
+type TypedOption func(*typedOptions)
+
+type typedOptions struct{ shared bool }
+
+// SharedValues makes Get decode each in-process entry once: the hits on an entry return the same
+// value, so a hit costs no JSON decoding (an attestation takes tens of microseconds to decode).
+// The values are then shared between callers, who must not modify them (copy what they change).
+// The decoded values are kept for at most MaxSharedBytes of their encodings.
+func SharedValues() TypedOption { return func(o *typedOptions) { o.shared = true } }
+
+// MaxSharedBytes bounds the encodings whose decoded values a Typed with SharedValues keeps.
+const MaxSharedBytes = 16 << 20
 
 // NewTyped returns the typed view of kind. notAfter (may be nil) gives an answer's end of
 // validity, such as ValidUntil of an ISEE attestation's DataValidita.
-func NewTyped[T any](c *Cache, kind string, notAfter func(T) time.Time) (*Typed[T], error) {
+func NewTyped[T any](c *Cache, kind string, notAfter func(T) time.Time, opts ...TypedOption) (*Typed[T], error) {
 	if _, ok := c.kinds[kind]; !ok {
 		return nil, fmt.Errorf("cache: unknown kind %q", kind)
 	}
-	return &Typed[T]{c: c, kind: kind, notAfter: notAfter}, nil
+	var o typedOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	t := &Typed[T]{c: c, kind: kind, notAfter: notAfter}
+	if o.shared {
+		t.decoded = &decodedValues[T]{m: map[*byte]T{}}
+	}
+	return t, nil
+}
+
+// decodedValues maps the bytes of a cached answer (the in-process tier returns the same slice on
+// every hit; a new load or a shared-tier read gives new bytes) to the value decoded from them. It
+// keeps those bytes alive, so it is bounded by their size, and emptied when the bound is reached.
+type decodedValues[T any] struct {
+	mu    sync.Mutex
+	m     map[*byte]T
+	bytes int
+}
+
+func (d *decodedValues[T]) get(data []byte) (T, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, ok := d.m[&data[0]]
+	return v, ok
+}
+
+func (d *decodedValues[T]) put(data []byte, v T) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.bytes+len(data) > MaxSharedBytes {
+		clear(d.m)
+		d.bytes = 0
+	}
+	d.m[&data[0]] = v
+	d.bytes += len(data)
 }
 
 // BusinessAnswer is a cached business answer ("not found", "no valid ISEE"): what Typed.Get
@@ -90,27 +141,26 @@ func (t *Typed[T]) Get(ctx context.Context, subject, variant string, load func(c
 		}
 		return zero, r, ba
 	}
+	if t.decoded != nil && len(r.Data) > 0 {
+		if v, ok := t.decoded.get(r.Data); ok {
+			return v, r, nil
+		}
+	}
 	var v T
 	if err := json.Unmarshal(r.Data, &v); err != nil {
 		return zero, r, fmt.Errorf("cache: decoding a cached %s answer: %w", t.kind, err)
 	}
+	if t.decoded != nil && len(r.Data) > 0 {
+		t.decoded.put(r.Data, v)
+	}
 	return v, r, nil
 }
-
-// rome is the zone of Italian civil dates.
-var rome = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic("cache: Europe/Rome is missing from the embedded time zone database: " + err.Error())
-	}
-	return loc
-}()
 
 // ValidUntil is the instant a validity ending on the civil date d ends: the midnight that
 // closes d in Europe/Rome (an ISEE with DataValidita 2025-12-31 is valid through that whole day).
 // A zero or partial date gives the zero time (no end).
 func ValidUntil(d contracts.Data) time.Time {
-	t, err := d.Time(rome)
+	t, err := d.Time(contracts.RomeZone)
 	if err != nil {
 		return time.Time{}
 	}

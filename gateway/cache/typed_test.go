@@ -88,3 +88,42 @@ func TestValidUntil(t *testing.T) {
 		t.Fatal("a partial date has no end instant")
 	}
 }
+
+// With SharedValues, the hits on one in-process entry return the value decoded once (the same
+// slice backs every hit), a new load gives a new value, and the kept values are bounded.
+func TestTypedSharedValues(t *testing.T) {
+	c, _ := newMemoryCache(t, func(o *Options) { o.Kinds = DefaultKinds })
+	fam, err := NewTyped[contracts.NucleoFamiliare](c, "anpr_famiglia", nil, SharedValues())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	n := contracts.NucleoFamiliare{Origine: contracts.NucleoANPR, Componenti: []contracts.Componente{{Persona: contracts.Persona{Cognome: "ROSSI"}, Ruolo: contracts.RuoloFiglio}}}
+	load := func(context.Context) (contracts.NucleoFamiliare, error) { return n, nil }
+	first, _, err := fam.Get(ctx, cfA, "", load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, r, _ := fam.Get(ctx, cfA, "", load)
+	third, _, _ := fam.Get(ctx, cfA, "", load)
+	if r.State != contracts.CacheHit || &second.Componenti[0] != &third.Componenti[0] {
+		t.Fatal("two hits on one entry decoded it twice")
+	}
+	if &first.Componenti[0] == &n.Componenti[0] {
+		t.Fatal("the value must come from the cached bytes, not the loader's")
+	}
+	plain, _ := NewTyped[contracts.NucleoFamiliare](c, "anpr_famiglia", nil)
+	a, _, _ := plain.Get(ctx, cfA, "", load)
+	b, _, _ := plain.Get(ctx, cfA, "", load)
+	if &a.Componenti[0] == &b.Componenti[0] {
+		t.Fatal("without SharedValues every Get decodes a fresh value")
+	}
+	d := &decodedValues[int]{m: map[*byte]int{}}
+	big := make([]byte, MaxSharedBytes/2+1)
+	other := make([]byte, MaxSharedBytes/2+1)
+	d.put(big, 1)
+	d.put(other, 2)
+	if _, ok := d.get(big); ok || d.bytes != len(other) {
+		t.Fatalf("the decoded values exceed MaxSharedBytes: %d bytes kept", d.bytes)
+	}
+}

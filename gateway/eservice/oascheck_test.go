@@ -61,6 +61,7 @@ func TestContractsPassOASChecker(t *testing.T) {
 	}{
 		"prestazioni-sociali-agevolate.yaml": {read("prestazioni-sociali-agevolate.yaml"), nil},
 		"estrazione-prestazioni.yaml":        {read("estrazione-prestazioni.yaml"), nil},
+		"internal-api.yaml":                  {read("internal-api.yaml"), nil}, // WelfareGOV's internal API (gateway/internalapi)
 		"siuss-waas.yaml": {siuss.OpenAPI(), []string{
 			"oas3-unused-component components.responses.401Unauthorized", "oas3-unused-component components.responses.403Forbidden",
 			"oas3-unused-component components.responses.409Conflict", "oas3-unused-component components.responses.429TooManyRequests",

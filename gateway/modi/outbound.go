@@ -46,6 +46,16 @@ type Outbound struct {
 	Now func() time.Time
 }
 
+// NewOutbound returns the Outbound of a PDND consumer client whose key (client.Signer) signs the
+// client assertions, the tracking evidence (bound to the vouchers through a VoucherCache with an
+// AuditSigner) and the integrity tokens, with iss = sub = the client id, as PDND keys require
+// (pdnd-modi.md §8.5). opts configure the voucher cache.
+func NewOutbound(client *pdnd.Client, opts ...pdnd.CacheOption) *Outbound {
+	evidence := &AuditSigner{Signer: client.Signer, ClientID: client.ClientID}
+	cache := pdnd.NewVoucherCache(client, append([]pdnd.CacheOption{pdnd.WithEvidenceSigner(evidence)}, opts...)...)
+	return &Outbound{Vouchers: cache, Client: client, Integrity: &MessageSigner{Signer: client.Signer, Issuer: client.ClientID}}
+}
+
 // Prepare adds the security headers to c and returns the credentials used, so the caller can
 // Invalidate them if the e-service rejects the voucher.
 func (o *Outbound) Prepare(ctx context.Context, c *Call) (*pdnd.Credentials, error) {

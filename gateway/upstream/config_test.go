@@ -34,8 +34,24 @@ func TestConfigCheck(t *testing.T) {
 			Operations: map[string]OperationConfig{"C030": {DailyQuota: 5000}, "C020": {DailyQuota: 2000, Timeout: config.Duration(3 * time.Second)}},
 		}}},
 		"ok/simulator-over-http": {cfg: Config{"icef": {BaseURL: "http://127.0.0.1:9100/icef", Auth: AuthNone}}},
-		"fail/no-base-url":       {cfg: Config{"inps": {}}, want: []string{"inps.base_url"}},
-		"fail/http-with-pdnd":    {cfg: inps(func(c *UpstreamConfig) { c.BaseURL = "http://api.inps.it/x" }), want: []string{"inps.base_url"}},
+		"ok/anpr-pdnd-per-use-case": {cfg: Config{"anpr": {
+			BaseURL: "https://modipa.anpr.interno.it/govway/rest/in/MinInternoPortaANPR-PDND/",
+			PDND:    PDNDConfig{Integrity: IntegrityREST02, Audit: AuditREST02},
+			Operations: map[string]OperationConfig{"C030": {PDND: PDNDConfig{PurposeID: "c24ba3ee-78a7-423c-9fcd-f5f0d6a0f6af",
+				Audience: "https://modipa.anpr.interno.it/govway/rest/in/MinInternoPortaANPR/C030-servizioAccertamentoIdUnicoNazionale/v1"}}},
+		}}},
+		"ok/pdnd-over-loopback-http": {cfg: Config{"inps": {BaseURL: "http://127.0.0.1:7002/pdnd/soap/ConsultazioneISEE/v1",
+			PDND: PDNDConfig{PurposeID: "25f90f5c-bd33-469b-9df3-28cf5380f989"}}}},
+		"fail/pdnd-over-remote-http": {cfg: Config{"inps": {BaseURL: "http://10.1.2.3/pdnd/soap/ConsultazioneISEE/v1"}}, want: []string{"inps.base_url"}},
+		"fail/pdnd-values": {cfg: inps(func(c *UpstreamConfig) {
+			c.PDND = PDNDConfig{PurposeID: "purpose-1", Audience: "https://a b", Integrity: "INTEGRITY_REST_01", Audit: "AUDIT_REST_03"}
+			c.Operations = map[string]OperationConfig{"ConsultazioneAttestazione": {PDND: PDNDConfig{PurposeID: "x"}}}
+		}), want: []string{"inps.operations.ConsultazioneAttestazione.pdnd.purpose_id", "inps.pdnd.audience", "inps.pdnd.audit", "inps.pdnd.integrity", "inps.pdnd.purpose_id"}},
+		"fail/pdnd-with-auth-none": {cfg: Config{"icef": {BaseURL: "http://127.0.0.1:7004/rest/icef/v1", Auth: AuthNone,
+			PDND: PDNDConfig{Integrity: IntegrityREST02}, Operations: map[string]OperationConfig{"x": {PDND: PDNDConfig{Audit: AuditREST02}}}}},
+			want: []string{"icef.operations.x.pdnd", "icef.pdnd"}},
+		"fail/no-base-url":    {cfg: Config{"inps": {}}, want: []string{"inps.base_url"}},
+		"fail/http-with-pdnd": {cfg: inps(func(c *UpstreamConfig) { c.BaseURL = "http://api.inps.it/x" }), want: []string{"inps.base_url"}},
 		"fail/credentials-in-url": {cfg: inps(func(c *UpstreamConfig) { c.BaseURL = "https://user:pw@api.inps.it/x?a=1" }),
 			want: []string{"inps.base_url"}},
 		"fail/auth": {cfg: inps(func(c *UpstreamConfig) { c.Auth = "basic" }), want: []string{"inps.auth"}},
@@ -122,5 +138,44 @@ upstreams:
 	config.Load(ck, path, []string{"WGW_UPSTREAMS__ANPR__BREAKER__CONSECUTIVE_FAILRES=1"}, &dst)
 	if err := ck.Err(); err == nil || !strings.Contains(err.Error(), "consecutive_failures") {
 		t.Fatalf("a mistyped override must be named with a suggestion: %v", err)
+	}
+}
+
+// The PDND settings of an operation: its own fields, else the upstream's, the audience defaulting to
+// base_url; CheckOperations names every operation of the adapter left without a purpose, and every
+// configured operation the adapter does not have.
+func TestPDNDResolvedAndCheckOperations(t *testing.T) {
+	u := &UpstreamConfig{BaseURL: "https://anpr.example/govway/rest/in/MinInternoPortaANPR-PDND/",
+		PDND: PDNDConfig{Integrity: IntegrityREST02, Audit: AuditREST02},
+		Operations: map[string]OperationConfig{
+			"C030": {PDND: PDNDConfig{PurposeID: "c24ba3ee-78a7-423c-9fcd-f5f0d6a0f6af", Audience: "https://anpr.example/aud/C030"}},
+			"C021": {PDND: PDNDConfig{PurposeID: "12b365f4-fa65-4519-805d-3cc7922da314", Audit: "none"}},
+		}}
+	if p := u.Resolved("C030"); p.PurposeID != "c24ba3ee-78a7-423c-9fcd-f5f0d6a0f6af" || p.Audience != "https://anpr.example/aud/C030" ||
+		p.Integrity != IntegrityREST02 || p.Audit != AuditREST02 {
+		t.Fatalf("C030: %+v", p)
+	}
+	if p := u.Resolved("C021"); p.Audit != "" || p.Audience != "https://anpr.example/govway/rest/in/MinInternoPortaANPR-PDND" {
+		t.Fatalf("C021: %+v (audit none overrides; the audience defaults to base_url)", p)
+	}
+	ck := config.NewChecker()
+	u.CheckOperations(ck, []string{"C030", "C021", "C020"})
+	if ps := ck.Problems(); len(ps) != 1 || ps[0].Field != "operations.C020.pdnd.purpose_id" {
+		t.Fatalf("%v", ps)
+	}
+	ck = config.NewChecker()
+	u.CheckOperations(ck, []string{"C030"})
+	if ps := ck.Problems(); len(ps) != 1 || ps[0].Field != "operations.C021" || !strings.Contains(ps[0].Message, "it has C030") {
+		t.Fatalf("%v", ps)
+	}
+	ck = config.NewChecker()
+	(&UpstreamConfig{BaseURL: "https://api.inps.it/x"}).CheckOperations(ck, []string{"ConsultazioneAttestazione", "ConsultazioneIndicatore"})
+	if ps := ck.Problems(); len(ps) != 1 || ps[0].Field != "pdnd.purpose_id" {
+		t.Fatalf("%v", ps)
+	}
+	ck = config.NewChecker()
+	(&UpstreamConfig{BaseURL: "http://127.0.0.1:1/x", Auth: AuthNone}).CheckOperations(ck, []string{"a"})
+	if len(ck.Problems()) != 0 {
+		t.Fatal("auth none needs no purpose")
 	}
 }

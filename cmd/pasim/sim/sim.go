@@ -238,6 +238,12 @@ func Start(ctx context.Context, o Options) (_ *Running, err error) {
 			return nil, fmt.Errorf("sim: fault for %q: %w", ep, err)
 		}
 	}
+	if err := r.writeGatewayUpstreams(); err != nil {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+		return nil, err
+	}
 	handlers["admin"] = r.adminHandler()
 	for _, name := range names {
 		srv := &http.Server{Handler: handlers[name], ReadHeaderTimeout: 10 * time.Second,

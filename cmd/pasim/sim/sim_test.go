@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,12 @@ func TestStartServesEverySimulatorAndShutsDown(t *testing.T) {
 	resp.Body.Close()
 	if len(list.Endpoints) < 9 {
 		t.Fatalf("admin lists %d endpoints", len(list.Endpoints))
+	}
+	// The gateway's upstreams section for these simulators is in the run directory (the gateway's
+	// own tests decode and check it, and call every simulator with it: gateway/internal/pasimtest).
+	up, err := os.ReadFile(filepath.Join(r.RunDir, GatewayUpstreamsFile))
+	if err != nil || !strings.Contains(string(up), "base_url: "+r.URLs["anpr"]+"/govway/rest/in/MinInternoPortaANPR-PDND/") {
+		t.Fatalf("%s: %v\n%s", GatewayUpstreamsFile, err, up)
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()

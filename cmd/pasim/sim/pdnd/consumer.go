@@ -17,6 +17,5 @@ func (s *Simulator) Consumer(name string) (*modi.Outbound, error) {
 		return nil, fmt.Errorf("pdnd: no client %q in the seed", name)
 	}
 	client := &gpdnd.Client{ClientID: c.ClientID, TokenURL: s.env.TokenURL, AssertionAudience: s.env.AssertionAudience, Signer: c.Signer}
-	cache := gpdnd.NewVoucherCache(client, gpdnd.WithEvidenceSigner(&modi.AuditSigner{Signer: c.Signer, ClientID: c.ClientID}))
-	return &modi.Outbound{Vouchers: cache, Client: client, Integrity: &modi.MessageSigner{Signer: c.Signer, Issuer: c.ClientID}}, nil
+	return modi.NewOutbound(client), nil
 }
