@@ -88,7 +88,7 @@ func newConsoleWorld(t *testing.T) *consoleWorld {
 	cw.upURL = hs.URL
 	cw.writeFile("otel-auth", "Bearer collector-secret")
 	extra := fmt.Sprintf(`upstreams:
-  inps:
+  registro:
     base_url: %s
     auth: none
     daily_quota: 500
@@ -128,7 +128,7 @@ func (cw *consoleWorld) traffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	inps, _ := cw.g.app.Upstreams().Upstream("inps")
+	inps, _ := cw.g.app.Upstreams().Upstream("registro")
 	call := func() (*http.Response, error) {
 		req, _ := http.NewRequest("POST", cw.upURL+"/consulta", strings.NewReader(`{"codiceFiscale":"`+cw.cf+`"}`))
 		return inps.Do(adapter.WithOperation(context.Background(), opConsulta), req)
@@ -216,7 +216,7 @@ func testMetricsScrape(t *testing.T, cw *consoleWorld) {
 			return v == "" || (strings.HasPrefix(v, "/") && len(v) < 80 && !strings.ContainsAny(v, "?#"))
 		},
 		"http_response_status_code": regexp.MustCompile(`^[1-5][0-9][0-9]$`).MatchString,
-		"upstream":                  oneOf("inps"),
+		"upstream":                  oneOf("registro"),
 		"operation": func(v string) bool {
 			// upstream operations, e-service operationIds, or "METHOD /mount/*"
 			return oneOf("", "Consulta", "other", "ricercaPrestazioni")(v) || regexp.MustCompile(`^[a-zA-Z]+$`).MatchString(v) ||
@@ -227,7 +227,7 @@ func testMetricsScrape(t *testing.T, cw *consoleWorld) {
 		"purpose":   oneOf("", "other", "pdnd-api", purposeFull, purposeMin, purposeEstr),
 		"kind":      regexp.MustCompile(`^[a-z_]+$`).MatchString,
 		"result":    oneOf("hit", "hit_shared", "miss", "stale", "error"),
-		"budget":    oneOf("inps", "inps.Consulta"),
+		"budget":    oneOf("registro", "registro.Consulta"),
 		"state":     oneOf("closed", "half-open", "open", "forced-open", "forced-closed"),
 		"backend":   oneOf("memory", "redis"),
 		"ente":      oneOf("L378", "H612"),
@@ -266,12 +266,12 @@ func testMetricsScrape(t *testing.T, cw *consoleWorld) {
 		{"http_server_request_duration_seconds", map[string]string{"listener": "internal", "http_route": "", "http_response_status_code": "404"}, 1},
 		{"wgw_eservice_calls_total", map[string]string{"eservice": "prestazioni", "outcome": "ok", "purpose": purposeFull}, 1},
 		{"wgw_eservice_calls_total", map[string]string{"eservice": "prestazioni", "outcome": "integrity.missing"}, 1},
-		{"wgw_upstream_call_duration_seconds", map[string]string{"upstream": "inps", "operation": "Consulta", "outcome": "ok"}, 1},
-		{"wgw_upstream_call_duration_seconds", map[string]string{"upstream": "inps", "operation": "Consulta", "outcome": "failed"}, 1},
-		{"wgw_upstream_retries_total", map[string]string{"upstream": "inps", "operation": "Consulta"}, 1},
-		{"wgw_upstream_quota_used", map[string]string{"budget": "inps"}, 3},
-		{"wgw_upstream_quota_remaining", map[string]string{"budget": "inps"}, 1},
-		{"wgw_upstream_breaker_state", map[string]string{"upstream": "inps", "operation": "Consulta", "state": "closed"}, 1},
+		{"wgw_upstream_call_duration_seconds", map[string]string{"upstream": "registro", "operation": "Consulta", "outcome": "ok"}, 1},
+		{"wgw_upstream_call_duration_seconds", map[string]string{"upstream": "registro", "operation": "Consulta", "outcome": "failed"}, 1},
+		{"wgw_upstream_retries_total", map[string]string{"upstream": "registro", "operation": "Consulta"}, 1},
+		{"wgw_upstream_quota_used", map[string]string{"budget": "registro"}, 3},
+		{"wgw_upstream_quota_remaining", map[string]string{"budget": "registro"}, 1},
+		{"wgw_upstream_breaker_state", map[string]string{"upstream": "registro", "operation": "Consulta", "state": "closed"}, 1},
 		{"wgw_audit_append_duration_seconds", nil, 2},
 		{"wgw_pdnd_jwks_keys", nil, 1},
 		{"wgw_pdnd_keystore_keys", nil, 1},
@@ -296,8 +296,8 @@ func testMetricsScrape(t *testing.T, cw *consoleWorld) {
 // without a JSON body; applied, with its effect checked, with the right one.
 func testControls(t *testing.T, cw *consoleWorld) {
 	tok := cw.adminTok
-	controls := []string{"/api/breakers/inps.Consulta/force-open", "/api/breakers/inps.Consulta/force-closed",
-		"/api/breakers/inps.Consulta/reset", "/api/cache/purge", "/api/pdnd/jwks/refresh", "/api/pdnd/keys/refresh",
+	controls := []string{"/api/breakers/registro.Consulta/force-open", "/api/breakers/registro.Consulta/force-closed",
+		"/api/breakers/registro.Consulta/reset", "/api/cache/purge", "/api/pdnd/jwks/refresh", "/api/pdnd/keys/refresh",
 		"/api/keys/reload", "/api/drain", "/api/undrain", "/api/tracing/" + producerID + "/2026-01-01/reset"}
 	for _, path := range controls {
 		for name, token := range map[string]string{"no token": "", "wrong token": tok[:len(tok)-2] + "xx"} {
@@ -310,7 +310,7 @@ func testControls(t *testing.T, cw *consoleWorld) {
 			t.Errorf("%s without a JSON body: %d %v (a cross-site form must not reach a control)", path, status, body)
 		}
 	}
-	inps, _ := cw.g.app.Upstreams().Upstream("inps")
+	inps, _ := cw.g.app.Upstreams().Upstream("registro")
 	upCall := func() error {
 		req, _ := http.NewRequest("GET", cw.upURL+"/stato", nil)
 		_, err := inps.Do(adapter.WithOperation(context.Background(), opConsulta), req)
@@ -318,7 +318,7 @@ func testControls(t *testing.T, cw *consoleWorld) {
 	}
 
 	t.Run("breaker", func(t *testing.T) {
-		status, body, _ := cw.admin(t, "POST", "/api/breakers/inps.Consulta/force-open", tok, `{"reason":"INPS maintenance, ticket 4711"}`)
+		status, body, _ := cw.admin(t, "POST", "/api/breakers/registro.Consulta/force-open", tok, `{"reason":"INPS maintenance, ticket 4711"}`)
 		if status != 200 || body["result"].(map[string]any)["mode"] != "forced-open" {
 			t.Fatalf("force-open: %d %v", status, body)
 		}
@@ -326,22 +326,22 @@ func testControls(t *testing.T, cw *consoleWorld) {
 		if err := upCall(); !asResilience(err, &re) || re.Reason != resilience.ReasonCircuitOpen || !strings.Contains(re.Detail, "ticket 4711") {
 			t.Fatalf("a call through a forced-open breaker: %v", err)
 		}
-		if status, body, _ := cw.admin(t, "POST", "/api/breakers/inps.Nothing/force-open", tok, `{}`); status != 404 {
+		if status, body, _ := cw.admin(t, "POST", "/api/breakers/registro.Nothing/force-open", tok, `{}`); status != 404 {
 			t.Errorf("unknown breaker: %d %v", status, body)
 		}
-		if status, body, _ := cw.admin(t, "POST", "/api/breakers/inps.Consulta/force-open", tok, `{"reason":"a\nb"}`); status != 400 {
+		if status, body, _ := cw.admin(t, "POST", "/api/breakers/registro.Consulta/force-open", tok, `{"reason":"a\nb"}`); status != 400 {
 			t.Errorf("a reason on two lines: %d %v", status, body)
 		}
-		status, body, _ = cw.admin(t, "POST", "/api/breakers/inps.Consulta/force-closed", tok, `{"reason":"test"}`)
+		status, body, _ = cw.admin(t, "POST", "/api/breakers/registro.Consulta/force-closed", tok, `{"reason":"test"}`)
 		if status != 200 || body["result"].(map[string]any)["mode"] != "forced-closed" || upCall() != nil {
 			t.Fatalf("force-closed: %d %v", status, body)
 		}
-		status, body, _ = cw.admin(t, "POST", "/api/breakers/inps.Consulta/reset", tok, `{}`)
+		status, body, _ = cw.admin(t, "POST", "/api/breakers/registro.Consulta/reset", tok, `{}`)
 		if status != 200 || body["result"].(map[string]any)["mode"] != "auto" {
 			t.Fatalf("reset: %d %v", status, body)
 		}
 		// Left forced open for the dashboard, which must show it.
-		if status, _, _ := cw.admin(t, "POST", "/api/breakers/inps.Consulta/force-open", tok, `{"reason":"dashboard check"}`); status != 200 {
+		if status, _, _ := cw.admin(t, "POST", "/api/breakers/registro.Consulta/force-open", tok, `{"reason":"dashboard check"}`); status != 200 {
 			t.Fatal(status)
 		}
 	})
@@ -484,8 +484,8 @@ func testDashboardInBrowser(t *testing.T, cw *consoleWorld) {
 	q := func(sel, prop string) string {
 		return fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? String(e.%s).trim() : "absent" })()`, sel, prop)
 	}
-	opstest.Eventually(t, ctx, q(`tr.breaker[data-name="inps.Consulta"] .mode`, "textContent"), "forced-open", 10*time.Second)
-	opstest.Eventually(t, ctx, q(`tr.upstream[data-name="inps"] .state`, "textContent"), "forced-open", 10*time.Second)
+	opstest.Eventually(t, ctx, q(`tr.breaker[data-name="registro.Consulta"] .mode`, "textContent"), "forced-open", 10*time.Second)
+	opstest.Eventually(t, ctx, q(`tr.upstream[data-name="registro"] .state`, "textContent"), "forced-open", 10*time.Second)
 	opstest.Eventually(t, ctx, q(`tr.eservice[data-name="prestazioni"] .rejection[data-code="integrity.missing"] b`, "textContent"), "1", 10*time.Second)
 	opstest.Eventually(t, ctx, `String(document.querySelectorAll("svg.spark polyline").length > 0)`, "true", 10*time.Second)
 	opstest.Eventually(t, ctx, `String(document.body.innerText.includes(`+fmt.Sprintf("%q", cw.cf)+`))`, "false", time.Second)
@@ -496,12 +496,12 @@ func testDashboardInBrowser(t *testing.T, cw *consoleWorld) {
 	}
 	opstest.Eventually(t, ctx, q("#tokstate", "textContent"), "token set", 5*time.Second)
 	if _, err := chromedp.Run(nctx, chromedp.Evaluate[bool](
-		`document.querySelector('form[data-api="/api/breakers/inps.Consulta/reset"] button').click(), true`)); err != nil {
+		`document.querySelector('form[data-api="/api/breakers/registro.Consulta/reset"] button').click(), true`)); err != nil {
 		t.Fatal(err)
 	}
 	opstest.Eventually(t, ctx, q("#msg", "textContent"), "done: breaker.reset", 10*time.Second)
-	opstest.Eventually(t, ctx, q(`tr.breaker[data-name="inps.Consulta"] .mode`, "textContent"), "absent", 10*time.Second)
-	if b := cw.g.app.Upstreams().Breaker("inps.Consulta"); b.Mode() != resilience.ModeAuto {
+	opstest.Eventually(t, ctx, q(`tr.breaker[data-name="registro.Consulta"] .mode`, "textContent"), "absent", 10*time.Second)
+	if b := cw.g.app.Upstreams().Breaker("registro.Consulta"); b.Mode() != resilience.ModeAuto {
 		t.Errorf("the dashboard's reset button left the breaker %s", b.Mode())
 	}
 }
@@ -532,7 +532,7 @@ func testSpans(t *testing.T, cw *consoleWorld) {
 	for _, s := range spans {
 		names[s.GetName()]++
 	}
-	for _, want := range []string{"POST " + mountPrest + "/ricerca", "GET", "upstream inps.Consulta", "POST"} {
+	for _, want := range []string{"POST " + mountPrest + "/ricerca", "GET", "upstream registro.Consulta", "POST"} {
 		if names[want] == 0 {
 			t.Errorf("no span named %q (got %v)", want, names)
 		}
@@ -543,7 +543,7 @@ func testSpans(t *testing.T, cw *consoleWorld) {
 			continue
 		}
 		parent, ok := byID[hex.EncodeToString(s.GetParentSpanId())]
-		if !ok || spans[parent].GetName() != "upstream inps.Consulta" {
+		if !ok || spans[parent].GetName() != "upstream registro.Consulta" {
 			continue
 		}
 		attempts++
