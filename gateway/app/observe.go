@@ -127,18 +127,7 @@ func (a *App) buildConsole(cfg *Config, opts Options) error {
 		return fmt.Errorf("app: metrics: %w", err)
 	}
 	if j := a.obs.jwks; j != nil {
-		bound, started := cfg.PDND.MaxJWKSAge(), time.Now()
-		a.srv.AddReadinessCheck("pdnd-jwks-age", func(context.Context) error {
-			st := j.Status()
-			since := st.FetchedAt
-			if since.IsZero() {
-				since = started
-			}
-			if age := time.Since(since); age > bound {
-				return fmt.Errorf("the PDND JWKS was last fetched %s ago, more than pdnd.jwks_max_age (%s)%s", age.Round(time.Second), bound, lastErr(st.LastError))
-			}
-			return nil
-		})
+		a.srv.AddReadinessCheck("pdnd-jwks-age", jwksAgeCheck(j, cfg.PDND.MaxJWKSAge(), time.Now(), time.Now))
 	}
 	var token []byte
 	if cfg.Admin.Token.IsSet() {
@@ -159,6 +148,22 @@ func (a *App) buildConsole(cfg *Config, opts Options) error {
 	c.Mount(admin)
 	a.background = append(a.background, background{"dashboard sampler", c.Run})
 	return nil
+}
+
+// jwksAgeCheck fails while the voucher JWKS was last fetched more than bound ago (before the first
+// fetch: while the gateway started more than bound ago).
+func jwksAgeCheck(j *pdnd.JWKS, bound time.Duration, started time.Time, now func() time.Time) func(context.Context) error {
+	return func(context.Context) error {
+		st := j.Status()
+		since, what := st.FetchedAt, "was last fetched"
+		if since.IsZero() {
+			since, what = started, "has not been fetched since the start"
+		}
+		if age := now().Sub(since); age > bound {
+			return fmt.Errorf("the PDND JWKS %s %s ago, more than pdnd.jwks_max_age (%s)%s", what, age.Round(time.Second), bound, lastErr(st.LastError))
+		}
+		return nil
+	}
 }
 
 func lastErr(s string) string {
