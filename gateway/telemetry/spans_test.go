@@ -94,7 +94,7 @@ func TestSpansFromListenerToUpstream(t *testing.T) {
 		}
 		spans[s.Name()] = s
 		for _, a := range s.Attributes() {
-			if strings.Contains(a.Value.Emit(), "RSSMRA80A01H501U") {
+			if strings.Contains(a.Value.String(), "RSSMRA80A01H501U") {
 				t.Errorf("span %q attribute %s carries the codice fiscale", s.Name(), a.Key)
 			}
 		}
