@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/gateway/audit"
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/internal/opstest"
 	"github.com/welfaregov/gateway/gateway/internal/pasimtest"
 	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/jose"
@@ -355,6 +357,26 @@ func TestTwoReplicaProcesses(t *testing.T) {
 		}
 		if second := get(b); !strings.Contains(second, `"cache":"HIT"`) || strings.Contains(second, `"cache":"MISS"`) {
 			t.Fatalf("the same lookup on replica B is not a HIT: %s", second)
+		}
+		// A's metrics: the vouchers it requested for ANPR, each purpose named by its upstream
+		// operation (never its id), and B's shared-tier hit.
+		fa, fb := opstest.Scrape(t, a.adm+"/metrics"), opstest.Scrape(t, b.adm+"/metrics")
+		named := 0
+		for _, m := range fa["wgw_pdnd_voucher_requests_total"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "purpose" {
+					if !regexp.MustCompile(`^(anpr\.C0[0-9]{2}|inps|icef|pdnd-api)$`).MatchString(l.GetValue()) {
+						t.Errorf("voucher purpose label %q", l.GetValue())
+					}
+					named++
+				}
+			}
+		}
+		if named == 0 {
+			t.Error("replica A counted no voucher request for its ANPR calls")
+		}
+		if v, ok := opstest.Value(fb, "wgw_cache_requests_total", map[string]string{"result": "hit_shared", "kind": "anpr_generalita"}); !ok || v < 1 {
+			t.Errorf("replica B's shared-tier hits: %v %v", v, ok)
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -36,9 +37,12 @@ type actionResult struct {
 	Result any    `json:"result,omitempty"`
 }
 
-func (c *Console) decode(ctx *fiber.Ctx) (actionRequest, error) {
+func (c *Console) decode(ctx *fiber.Ctx) (actionRequest, error) { return decodeAction(ctx.Body()) }
+
+// decodeAction reads a control's body: empty, or one JSON object with the members of
+// actionRequest only. Its errors never quote the body (it may hold a codice fiscale).
+func decodeAction(body []byte) (actionRequest, error) {
 	var r actionRequest
-	body := ctx.Body()
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return r, nil
 	}
@@ -46,6 +50,9 @@ func (c *Console) decode(ctx *fiber.Ctx) (actionRequest, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
 		return r, problem.New(problem.BadRequest, "the body must be a JSON object with the members reason, codiceFiscale or retryAfterSeconds: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return r, problem.New(problem.BadRequest, "the body must be one JSON object, with nothing after it")
 	}
 	r.Reason = strings.TrimSpace(r.Reason)
 	if len(r.Reason) > maxReason || strings.ContainsAny(r.Reason, "\r\n\t\x00") {

@@ -52,3 +52,18 @@ func TestCountsAcrossSamples(t *testing.T) {
 		t.Errorf("%v", got)
 	}
 }
+
+// TestDecodeAction: the controls' body, and its refusals.
+func TestDecodeAction(t *testing.T) {
+	for body, ok := range map[string]bool{``: true, ` `: true, `{}`: true, `{"reason":"ticket 4711","retryAfterSeconds":60}`: true,
+		`{} {}`: false, `{"x":1}`: false, `[]`: false, `{"reason":"` + strings.Repeat("x", 201) + `"}`: false, `{"reason":"a\tb"}`: false,
+		`{"codiceFiscale":"RSSMRA80A01H501U"} x`: false} {
+		_, err := decodeAction([]byte(body))
+		if (err == nil) != ok {
+			t.Errorf("%q: %v", body, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "RSSMRA80A01H501U") {
+			t.Errorf("%q: the refusal quotes the body", body)
+		}
+	}
+}
