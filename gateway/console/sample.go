@@ -3,6 +3,7 @@ package console
 import (
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ type sample struct {
 	failures                           map[string]uint64      // per upstream: calls whose outcome is a failure
 	eservices                          map[string]uint64      // per e-service: calls
 	rejected                           map[string]uint64      // per e-service: calls whose outcome is not ok
+	requests                           map[string][3]uint64   // per listener: requests, 4xx, 5xx
 	cacheHits, cacheMisses, cacheStale uint64
 	storeUp                            bool
 	storePing                          float64 // seconds
@@ -111,7 +113,7 @@ var okOutcomes = map[string]bool{"ok": true, "business": true, "rejected": true,
 // read takes a sample from the registry.
 func read(reg prometheus.Gatherer, now time.Time) *sample {
 	s := &sample{at: now, upstreams: map[string]*histSample{}, failures: map[string]uint64{},
-		eservices: map[string]uint64{}, rejected: map[string]uint64{}}
+		eservices: map[string]uint64{}, rejected: map[string]uint64{}, requests: map[string][3]uint64{}}
 	fams, _ := reg.Gather() // a failing collector leaves its families out; the rest is read
 	for _, f := range fams {
 		switch f.GetName() {
@@ -127,6 +129,20 @@ func read(reg prometheus.Gatherer, now time.Time) *sample {
 				if !okOutcomes[l["outcome"]] {
 					s.failures[l["upstream"]] += m.GetHistogram().GetSampleCount()
 				}
+			}
+		case "http_server_request_duration_seconds":
+			for _, m := range f.GetMetric() {
+				l := labels(m)
+				r := s.requests[l["listener"]]
+				n := m.GetHistogram().GetSampleCount()
+				r[0] += n
+				switch code := l["http_response_status_code"]; {
+				case strings.HasPrefix(code, "4"):
+					r[1] += n
+				case strings.HasPrefix(code, "5"):
+					r[2] += n
+				}
+				s.requests[l["listener"]] = r
 			}
 		case "wgw_eservice_calls_total":
 			for _, m := range f.GetMetric() {

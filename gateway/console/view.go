@@ -28,6 +28,7 @@ type View struct {
 	Window     string                `json:"window"` // the span of the windowed figures ("10m0s")
 	Drained    *server.Maintenance   `json:"drained,omitempty"`
 	Health     []server.CheckResult  `json:"health"`
+	Listeners  []ListenerView        `json:"listeners"`
 	Upstreams  []UpstreamView        `json:"upstreams"`
 	EServices  []EServiceView        `json:"eservices"`
 	Vouchers   []VoucherView         `json:"vouchers"`
@@ -41,6 +42,18 @@ type View struct {
 	Store      StoreView             `json:"store"`
 	Controls   bool                  `json:"controls"`
 	Refresh    int                   `json:"-"`
+}
+
+// ListenerView is one listener's traffic over the window.
+type ListenerView struct {
+	Name                     string        `json:"name"`
+	Requests, Client, Server uint64        `json:"-"`
+	Spark                    template.HTML `json:"-"`
+}
+
+// MarshalJSON names the counts.
+func (l ListenerView) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{"name": l.Name, "requests": l.Requests, "clientErrors": l.Client, "serverErrors": l.Server})
 }
 
 // UpstreamView is one upstream's row.
@@ -119,6 +132,17 @@ func (c *Console) view(ctx context.Context) *View {
 	}
 	if m, ok := c.d.Server.Maintenance(); ok {
 		v.Drained = &m
+	}
+	for _, name := range []string{server.EServicesName, server.InternalName, server.AdminName} {
+		r := latest.requests[name]
+		if first != nil {
+			old := first.requests[name]
+			for i := range r {
+				r[i] -= min(old[i], r[i])
+			}
+		}
+		v.Listeners = append(v.Listeners, ListenerView{Name: name, Requests: r[0], Client: r[1], Server: r[2],
+			Spark: sparkline(counts(series, func(s *sample) uint64 { return s.requests[name][0] }), name+" requests per interval")})
 	}
 	if c.d.Upstreams != nil {
 		v.Upstreams = c.upstreams(ctx, latest, first, series)

@@ -488,6 +488,7 @@ func testDashboardInBrowser(t *testing.T, cw *consoleWorld) {
 	opstest.Eventually(t, ctx, q(`tr.upstream[data-name="registro"] .state`, "textContent"), "forced-open", 10*time.Second)
 	opstest.Eventually(t, ctx, q(`tr.eservice[data-name="prestazioni"] .rejection[data-code="integrity.missing"] b`, "textContent"), "1", 10*time.Second)
 	opstest.Eventually(t, ctx, `String(document.querySelectorAll("svg.spark polyline").length > 0)`, "true", 10*time.Second)
+	opstest.Eventually(t, ctx, q(`tr.listener[data-name="internal"] td:nth-child(3)`, "textContent"), "1", 10*time.Second) // the 404
 	opstest.Eventually(t, ctx, `String(document.body.innerText.includes(`+fmt.Sprintf("%q", cw.cf)+`))`, "false", time.Second)
 	// The operator types the token, then presses "reset" on the breaker: the panel refreshes by
 	// itself and shows the breaker back in automatic mode.
