@@ -123,9 +123,11 @@ func TestPublisherRenewsItsLock(t *testing.T) {
 	stores(t, func(t *testing.T, newPair func(testing.TB) (store.Store, store.Store)) {
 		a, b := newPair(t)
 		_, client := backendSim(t, nil)
-		const lockTTL = 300 * time.Millisecond
-		slow := slowAppends{Store: a, delay: 120 * time.Millisecond}
-		p := siussfeed.NewPublisher(newFeed(t, slow, nil), client, siussfeed.PublisherOptions{PageSize: 8, LockTTL: lockTTL})
+		// Each record takes a quarter of the lock's life, so the round outlasts the lock several
+		// times while leaving a 4x margin per record for a loaded CI machine.
+		const lockTTL, pageSize = 600 * time.Millisecond, 16
+		slow := slowAppends{Store: a, delay: 150 * time.Millisecond}
+		p := siussfeed.NewPublisher(newFeed(t, slow, nil), client, siussfeed.PublisherOptions{PageSize: pageSize, LockTTL: lockTTL})
 		stop := make(chan struct{})
 		stolen := make(chan bool, 1)
 		go func() {
@@ -134,7 +136,7 @@ func TestPublisherRenewsItsLock(t *testing.T) {
 				case <-stop:
 					stolen <- false
 					return
-				case <-time.After(40 * time.Millisecond):
+				case <-time.After(100 * time.Millisecond):
 				}
 				ok, err := b.SetIfAbsent(context.Background(), "lock:siuss-publisher", []byte("replica-b"), time.Minute)
 				if err == nil && ok {
@@ -150,8 +152,8 @@ func TestPublisherRenewsItsLock(t *testing.T) {
 		if <-stolen {
 			t.Fatalf("another replica took the lock during a round of %v (lock ttl %v): it was not renewed", elapsed, lockTTL)
 		}
-		if err != nil || r.Published+r.Rejected+r.Skipped != 8 {
-			t.Fatalf("round = %+v, %v; want the whole page of 8 records", r, err)
+		if err != nil || r.Published+r.Rejected+r.Skipped != pageSize {
+			t.Fatalf("round = %+v, %v; want the whole page of %d records", r, err, pageSize)
 		}
 		if elapsed < 2*lockTTL {
 			t.Fatalf("the round took %v; the test needs it to outlast the lock ttl %v several times", elapsed, lockTTL)
