@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -42,12 +43,13 @@ func main() {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	config := fs.String("config", "deploy/config/demo.yaml", "base configuration `FILE` of the gateway (pdnd, upstreams and internal_api are added)")
 	runDir := fs.String("run-dir", ".run", "run-time `DIR`: pasim's keys in DIR/pasim, the composed configuration and the API key in DIR/demo")
+	traffic := fs.Duration("traffic", 2*time.Second, "send one example call to the internal API every `INTERVAL`, so the dashboard's charts move (0: no traffic)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	o := Options{Config: *config, RunDir: *runDir, Stdout: os.Stdout, Logs: os.Stderr, Env: os.Environ()}
+	o := Options{Config: *config, RunDir: *runDir, Stdout: os.Stdout, Logs: os.Stderr, Env: os.Environ(), Traffic: *traffic}
 	if err := Run(ctx, o); err != nil {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
 		os.Exit(1)
@@ -70,11 +72,17 @@ type Options struct {
 	Stdout, Logs io.Writer
 	// Ready, when set, is called with the banner's facts once everything serves.
 	Ready func(Banner)
+	// Traffic, when positive, is the interval of the demo's background calls (trafficLoop).
+	Traffic time.Duration
+	// DashboardInterval is the dashboard's sampling period (default: the gateway's, 10s).
+	DashboardInterval time.Duration
 }
 
 // Banner is what the demo prints: the URLs and the example calls.
 type Banner struct {
 	Internal, Admin, EServices, Simulators string
+	// Dashboard is the operators' dashboard; AdminTokenFile holds the token its controls need.
+	Dashboard, AdminTokenFile string
 	// Calls are the example curl commands, as printed.
 	Calls []Call
 }
@@ -123,7 +131,7 @@ func Run(ctx context.Context, o Options) error {
 		defer cancel()
 		_ = r.Shutdown(sctx)
 	}()
-	path, key, err := compose(o, r)
+	path, key, tokenFile, err := compose(o, r)
 	if err != nil {
 		return err
 	}
@@ -135,60 +143,68 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("the composed configuration %s: %w", path, err)
 	}
-	a, err := app.New(cfg, app.Options{LogOutput: o.Logs, Version: "demo"})
+	a, err := app.New(cfg, app.Options{LogOutput: o.Logs, Version: "demo", DashboardInterval: o.DashboardInterval})
 	if err != nil {
 		return fmt.Errorf("cannot start the gateway: %w", err)
 	}
 	b := banner(a, r, key)
-	printBanner(o.Stdout, b, path)
+	b.AdminTokenFile = tokenFile
+	printBanner(o.Stdout, b, path, o.Traffic)
 	if o.Ready != nil {
 		o.Ready(b)
+	}
+	if o.Traffic > 0 {
+		tctx, stopTraffic := context.WithCancel(ctx)
+		defer stopTraffic()
+		go trafficLoop(tctx, b, o.Traffic)
 	}
 	return a.Run(ctx)
 }
 
 // compose writes RunDir/demo/gateway.yaml: the base configuration, pasim's pdnd section (unless
-// the base has one), pasim's upstreams section, and an internal_api section with a new random API
-// key in RunDir/demo/internal-api.key (mode 0600). It returns the file and the key.
-func compose(o Options, r *sim.Running) (path, key string, err error) {
+// the base has one), pasim's upstreams section, an internal_api section with a new random API
+// key in RunDir/demo/internal-api.key (mode 0600), and, unless the base has an admin section, a new
+// admin token in RunDir/demo/admin-token (the dashboard's controls). It returns the file, the key
+// and the token's file ("" when the base configures its own).
+func compose(o Options, r *sim.Running) (path, key, tokenFile string, err error) {
 	base, err := os.ReadFile(o.Config)
 	if err != nil {
-		return "", "", fmt.Errorf("reading the base configuration: %w", err)
+		return "", "", "", fmt.Errorf("reading the base configuration: %w", err)
 	}
 	var top map[string]any
 	if err := yaml.Unmarshal(base, &top); err != nil {
-		return "", "", fmt.Errorf("%s: %w", o.Config, err)
+		return "", "", "", fmt.Errorf("%s: %w", o.Config, err)
 	}
 	for _, k := range []string{"upstreams", "internal_api"} {
 		if _, ok := top[k]; ok {
-			return "", "", fmt.Errorf("%s has a %s section: the demo writes its own from pasim's ports and keys", o.Config, k)
+			return "", "", "", fmt.Errorf("%s has a %s section: the demo writes its own from pasim's ports and keys", o.Config, k)
 		}
 	}
 	dir := filepath.Join(o.RunDir, "demo")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	key = hex.EncodeToString(raw)
 	keyFile, err := filepath.Abs(filepath.Join(dir, "internal-api.key"))
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	pdnd, err := os.ReadFile(r.GatewayPDNDFile())
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if _, ok := top["pdnd"]; ok {
 		// The base names pasim's PDND already (the e-services demo): it gets pasim's e-service
 		// client, which the calls to INPS, ANPR and ICEF need, unless it has one.
 		if base, err = withClient(base, pdnd); err != nil {
-			return "", "", fmt.Errorf("%s: %w", o.Config, err)
+			return "", "", "", fmt.Errorf("%s: %w", o.Config, err)
 		}
 	}
 	var b strings.Builder
@@ -199,15 +215,27 @@ func compose(o Options, r *sim.Running) (path, key string, err error) {
 	}
 	upstreams, err := r.GatewayUpstreams()
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	b.WriteString(upstreams)
 	fmt.Fprintf(&b, "internal_api:\n  api_keys: [{name: demo, key: {file: %q}}]\n  inps: {user_id: \"80012345678\", codice_ufficio: \"001\"}\n", keyFile)
+	if _, ok := top["admin"]; !ok {
+		if _, err := rand.Read(raw); err != nil {
+			return "", "", "", err
+		}
+		if tokenFile, err = filepath.Abs(filepath.Join(dir, "admin-token")); err != nil {
+			return "", "", "", err
+		}
+		if err := os.WriteFile(tokenFile, []byte(hex.EncodeToString(raw)+"\n"), 0o600); err != nil {
+			return "", "", "", err
+		}
+		fmt.Fprintf(&b, "admin:\n  token: {file: %q}\n", tokenFile)
+	}
 	path = filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return path, key, nil
+	return path, key, tokenFile, nil
 }
 
 // withClient returns the configuration base with pdnd.client taken from generated (pasim's
@@ -259,6 +287,7 @@ func banner(a *app.App, r *sim.Running, key string) Banner {
 			b.Internal = e.URL
 		case "admin":
 			b.Admin = e.URL
+			b.Dashboard = e.URL + "/dashboard"
 		case "eservices":
 			b.EServices = e.URL
 		}
@@ -301,13 +330,20 @@ func subjectWithISEE(p *population.Population) *population.Person {
 	return p.DSUs[0].Dichiarante
 }
 
-func printBanner(w io.Writer, b Banner, config string) {
+func printBanner(w io.Writer, b Banner, config string, traffic time.Duration) {
 	var s strings.Builder
 	s.WriteString("WelfareGOV gateway demo is serving, with the pasim simulators:\n")
 	fmt.Fprintf(&s, "  internal API  %-28s WelfareGOV (contract: %s/api/v1/openapi.yaml)\n", b.Internal, b.Internal)
 	fmt.Fprintf(&s, "  admin         %-28s operators\n", b.Admin)
 	fmt.Fprintf(&s, "  eservices     %-28s other administrations, through PDND\n", b.EServices)
 	fmt.Fprintf(&s, "  pasim         %-28s simulators' faults and status (GET /faults, GET /simulators)\n", b.Simulators)
+	fmt.Fprintf(&s, "  dashboard     %-28s integrations at a glance (no token needed to look)\n", b.Dashboard)
+	if b.AdminTokenFile != "" {
+		fmt.Fprintf(&s, "Dashboard controls (force a breaker, purge a subject, drain ...): paste the token in %s\n", b.AdminTokenFile)
+	}
+	if traffic > 0 {
+		fmt.Fprintf(&s, "Background traffic: one example call every %s, so the charts move (--traffic 0 turns it off)\n", traffic)
+	}
 	fmt.Fprintf(&s, "Configuration (pasim's keys and ports, a new API key): %s\n", config)
 	for i, c := range b.Calls {
 		fmt.Fprintf(&s, "\n%d. %s:\n%s\n", i+1, c.Title, c.Curl())
@@ -316,6 +352,51 @@ func printBanner(w io.Writer, b Banner, config string) {
 	s.WriteString("and after 5 failures in a row 503 upstream-circuit-open without calling INPS; DELETE heals it:\n")
 	fmt.Fprintf(&s, "  curl -s -X PUT %s/faults/inps.consultazioneAttestazione -H 'Content-Type: application/json' -d '{\"errorRate\":1,\"errorStatus\":503}'\n", b.Simulators)
 	fmt.Fprintf(&s, "  curl -s -X DELETE %s/faults/inps.consultazioneAttestazione\n", b.Simulators)
+	s.WriteString("Or from the dashboard: force the breaker open, watch the stale answers and the refusals, reset it.\n")
 	s.WriteString("Stop with Ctrl-C.\n")
 	fmt.Fprint(w, s.String())
+}
+
+// trafficLoop sends the banner's internal API calls in turn, one every interval, and every fifth
+// round a call with a malformed codice fiscale (a 400 the dashboard shows), until ctx ends. It is
+// the demo's stand-in for WelfareGOV: answers are read and dropped.
+func trafficLoop(ctx context.Context, b Banner, interval time.Duration) {
+	var calls []Call
+	for _, c := range b.Calls {
+		if strings.HasPrefix(c.URL, b.Internal) {
+			calls = append(calls, c)
+		}
+	}
+	if len(calls) == 0 {
+		return
+	}
+	bad := calls[0]
+	if i := strings.Index(bad.URL, "/soggetti/"); i >= 0 {
+		bad.URL = bad.URL[:i] + "/soggetti/NONVALIDO0000000/isee"
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c := calls[n%len(calls)]
+		if n%5 == 4 {
+			c = bad
+		}
+		req, err := http.NewRequestWithContext(ctx, c.Method, c.URL, strings.NewReader(c.Body))
+		if err != nil {
+			continue
+		}
+		for _, h := range c.Header {
+			req.Header.Set(h[0], h[1])
+		}
+		if resp, err := client.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -73,7 +74,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		"WGW_LISTENERS__ADMIN__ADDRESS=127.0.0.1:0", "WGW_LISTENERS__ESERVICES__ADDRESS=127.0.0.1:0"}
 	go func() {
 		done <- Run(ctx, Options{Config: "../../deploy/config/demo.yaml", RunDir: dir, SimListen: "127.0.0.1:0",
-			Env: env, Stdout: out, Logs: io.Discard, Ready: func(b Banner) { ready <- b }})
+			Env: env, Stdout: out, Logs: io.Discard, Ready: func(b Banner) { ready <- b },
+			Traffic: 50 * time.Millisecond, DashboardInterval: 100 * time.Millisecond})
 	}()
 	var b Banner
 	select {
@@ -123,11 +125,12 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Fatalf("the example declaration should show its discrepancy: %s", body)
 		}
 	}
-	for _, want := range []string{b.Internal, b.Admin, b.EServices, b.Simulators, "/api/v1/openapi.yaml"} {
+	for _, want := range []string{b.Internal, b.Admin, b.EServices, b.Simulators, "/api/v1/openapi.yaml", b.Admin + "/dashboard", b.AdminTokenFile} {
 		if !strings.Contains(banner, want) {
 			t.Fatalf("the banner does not print %s:\n%s", want, banner)
 		}
 	}
+	checkLiveDashboard(t, b)
 	cancel()
 	select {
 	case err := <-done:
@@ -165,5 +168,53 @@ func TestWithClient(t *testing.T) {
 	own := append(base, []byte("  client: {client_id: 11111111-1111-4111-8111-111111111111}\n")...)
 	if out, err := withClient(own, generated); err != nil || !bytes.Equal(out, own) {
 		t.Fatalf("a base with its own client must be kept as it is: %v\n%s", err, out)
+	}
+}
+
+// checkLiveDashboard reads the dashboard's state while the demo's traffic runs: calls to the
+// upstreams, cache hits, and a page that renders them.
+func checkLiveDashboard(t *testing.T, b Banner) {
+	t.Helper()
+	var state struct {
+		Upstreams []struct {
+			Name  string `json:"name"`
+			Calls int    `json:"calls"`
+		} `json:"upstreams"`
+		Cache    struct{ Hits int } `json:"cache"`
+		Controls bool               `json:"controls"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(b.Admin + "/api/state")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&state)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := map[string]int{}
+		for _, u := range state.Upstreams {
+			calls[u.Name] = u.Calls
+		}
+		if calls["inps"] > 0 && calls["anpr"] > 0 && state.Cache.Hits > 0 && state.Controls {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dashboard shows no live data from the demo's traffic: %+v", state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	resp, err := http.Get(b.Dashboard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`data-name="inps"`, `data-name="anpr"`, "<polyline"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the dashboard page lacks %s", want)
+		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/server"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/storeconfig"
+	"github.com/welfaregov/gateway/gateway/telemetry"
 	"github.com/welfaregov/gateway/gateway/tracing"
 	"github.com/welfaregov/gateway/gateway/upstream"
 )
@@ -66,6 +67,8 @@ type Config struct {
 	Tracing tracing.Config `yaml:"tracing"`
 	// Admin is how operators authenticate to the admin listener's protected endpoints.
 	Admin server.AdminConfig `yaml:"admin"`
+	// Telemetry configures what the gateway exports besides /metrics: OpenTelemetry traces.
+	Telemetry telemetry.Config `yaml:"telemetry"`
 	// InternalAPI is the API WelfareGOV calls on the internal listener (ISEE, anagrafe, ICEF,
 	// self-declaration checks). Not served when absent.
 	InternalAPI *internalapi.Config `yaml:"internal_api"`
@@ -89,6 +92,7 @@ func (c *Config) Check(ck config.Checker) {
 	}
 	c.Tracing.Check(ck.At("tracing"))
 	c.Admin.Check(ck.At("admin"))
+	c.Telemetry.Check(ck.At("telemetry"))
 	c.checkEServices(ck)
 	c.checkConsumer(ck)
 }
@@ -117,6 +121,10 @@ type Options struct {
 	LogOutput io.Writer
 	// Version is logged at start ("v1.2.0 (abc1234)").
 	Version string
+	// SpanProcessor, when set, receives the request spans instead of the OTLP exporter (tests).
+	SpanProcessor telemetry.SpanProcessor
+	// DashboardInterval is the dashboard's sampling period (default 10s; tests shorten it).
+	DashboardInterval time.Duration
 }
 
 // App is a built gateway, ready to Run.
@@ -126,6 +134,8 @@ type App struct {
 	store      store.Store
 	upstreams  *upstream.Runtime
 	cache      *cache.Cache
+	tel        *telemetry.Telemetry
+	obs        observed
 	lookups    *lookup.Service
 	background []background
 	closers    []closer
@@ -150,6 +160,11 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		}
 	}()
 
+	// 0. Telemetry: the registry and the tracer every component reports to.
+	if err := a.buildTelemetry(cfg, opts); err != nil {
+		return nil, err
+	}
+
 	// 1. Shared state. A Redis that does not answer yet is not an error: /status reports it.
 	// go-redis logs through a process-wide logger; route it into ours (JSON, sanitized).
 	redis.SetLogger(redisLogger{a.log})
@@ -172,7 +187,7 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: run_dir: %w", err)
 	}
-	if a.srv, err = server.New(cfg.Listeners, server.Options{Logger: a.log, RunDir: runDir}); err != nil {
+	if a.srv, err = server.New(cfg.Listeners, server.Options{Logger: a.log, RunDir: runDir, Observer: a.tel}); err != nil {
 		return nil, err
 	}
 	a.onClose("listeners", a.srv.Close)
@@ -195,6 +210,11 @@ func New(cfg *Config, opts Options) (_ *App, err error) {
 		if err := a.buildInternalAPI(cfg); err != nil {
 			return nil, err
 		}
+	}
+
+	// 6. What operators see and steer: /metrics, the dashboard, the controls, readiness bounds.
+	if err := a.buildConsole(cfg, opts); err != nil {
+		return nil, err
 	}
 
 	a.log.Info("gateway built", "version", opts.Version, "store", storeBackend(cfg.Store), "run_dir", runDir)
@@ -234,12 +254,13 @@ func (a *App) buildEServiceStack(cfg *Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	deps := eservice.Deps{Inbound: p.inbound, Store: a.store, Audit: logger, Logger: a.log}
+	deps := eservice.Deps{Inbound: p.inbound, Store: a.store, Audit: a.tel.ObserveAudit(logger), Logger: a.log, Observer: a.tel}
 	if cfg.Tracing.Enabled {
 		reporter, err := a.buildTracing(cfg.Tracing, p.api)
 		if err != nil {
 			return err
 		}
+		a.obs.reporter = reporter
 		deps.Tracing = reporter.Recorder()
 		a.background = append(a.background, background{"pdnd tracing reporter", func(ctx context.Context) {
 			if err := reporter.Run(ctx); err != nil && ctx.Err() == nil {

@@ -185,6 +185,17 @@ func TestRedisDownAtStartThenRecovers(t *testing.T) {
 		}
 	}
 
+	admin := a.Endpoints()[2].URL
+	if status, body := get(t, client, admin+"/readyz"); status != 503 || !strings.Contains(body, "redis") {
+		t.Fatalf("/readyz with Redis down: %d %s", status, body)
+	}
+	if status, body := get(t, client, admin+"/livez"); status != 200 {
+		t.Fatalf("/livez with Redis down: %d %s (the process is alive)", status, body)
+	}
+	if _, body := get(t, client, admin+"/metrics"); !strings.Contains(body, `wgw_store_up{backend="redis"} 0`) {
+		t.Fatalf("/metrics with Redis down does not say so:\n%s", body)
+	}
+
 	startRedis(t, redisAddr)
 	for _, e := range a.Endpoints() {
 		deadline := time.Now().Add(30 * time.Second)
@@ -198,6 +209,12 @@ func TestRedisDownAtStartThenRecovers(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
+	}
+	if status, body := get(t, client, admin+"/readyz"); status != 200 {
+		t.Fatalf("/readyz after Redis came back: %d %s", status, body)
+	}
+	if _, body := get(t, client, admin+"/metrics"); !strings.Contains(body, `wgw_store_up{backend="redis"} 1`) {
+		t.Fatalf("/metrics after Redis came back:\n%s", body)
 	}
 	if !strings.Contains(logs.String(), `"msg":"dependency recovered","check":"redis"`) {
 		t.Fatalf("logs:\n%s", logs)

@@ -10,8 +10,10 @@ import (
 	adapter "github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/gateway/cache"
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/console"
 	"github.com/welfaregov/gateway/gateway/internalapi"
 	"github.com/welfaregov/gateway/gateway/lookup"
+	"github.com/welfaregov/gateway/gateway/pdnd"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/upstream"
 	"github.com/welfaregov/gateway/gateway/upstream/pdndauth"
@@ -61,11 +63,16 @@ func (c *Config) checkConsumer(ck config.Checker) {
 // buildOutbound builds the outbound path: the PDND/ModI Authorizer (when an upstream needs it),
 // the upstream runtime (breakers, bulkheads, quotas, retries) and the cache in front of it.
 func (a *App) buildOutbound(cfg *Config) error {
-	deps := upstream.Deps{Store: a.store, Logger: a.log}
+	deps := upstream.Deps{Store: a.store, Logger: a.log, Observer: a.tel}
 	if cfg.PDND != nil && cfg.PDND.Client != nil {
-		out, err := pdndauth.Outbound(cfg.PDND)
+		out, err := pdndauth.Outbound(cfg.PDND, pdnd.WithRequestObserver(a.tel.VoucherRequested))
 		if err != nil {
 			return fmt.Errorf("app: %w", err)
+		}
+		a.obs.vouchers = append(a.obs.vouchers, out.Vouchers)
+		a.obs.keys = append(a.obs.keys, console.SigningKey{Name: "pdnd.client.key", Config: cfg.PDND.Client.Key, Signer: out.Client.Signer})
+		if k := cfg.PDND.Client.DPoPKey; k != nil {
+			a.obs.keys = append(a.obs.keys, console.SigningKey{Name: "pdnd.client.dpop_key", Config: *k, Signer: out.Client.DPoP})
 		}
 		if deps.Authorizer, err = pdndauth.Authorizers(cfg.Upstreams, out); err != nil {
 			return fmt.Errorf("app: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/welfaregov/gateway/adapters/welfaregov"
 	"github.com/welfaregov/gateway/gateway/audit"
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/console"
 	"github.com/welfaregov/gateway/gateway/eservice"
 	"github.com/welfaregov/gateway/gateway/eservice/estrazione"
 	"github.com/welfaregov/gateway/gateway/eservice/prestazioni"
@@ -161,6 +162,7 @@ func (a *App) buildPDND(cfg *pdnd.Config) (*pdndParts, error) {
 		return nil, fmt.Errorf("app: pdnd.jwks_url: %w", err)
 	}
 	a.onClose("pdnd jwks", jwks.Close)
+	a.obs.jwks = jwks
 	a.srv.AddHealthCheck("pdnd-jwks", func(context.Context) error {
 		if !jwks.Ready() {
 			return fmt.Errorf("the PDND JWKS %s has not been fetched yet", env.JWKSURL)
@@ -176,8 +178,13 @@ func (a *App) buildPDND(cfg *pdnd.Config) (*pdndParts, error) {
 		if err != nil {
 			return nil, fmt.Errorf("app: pdnd.api_client.key: %w", err)
 		}
-		p.api = pdnd.NewVoucherCache(&pdnd.Client{ClientID: ac.ClientID, TokenURL: env.TokenURL, AssertionAudience: env.AssertionAudience, Signer: key})
-		lookup = pdnd.NewKeyAPI(env.APIURL, p.api).ConsumerKey
+		p.api = pdnd.NewVoucherCache(&pdnd.Client{ClientID: ac.ClientID, TokenURL: env.TokenURL, AssertionAudience: env.AssertionAudience, Signer: key},
+			pdnd.WithRequestObserver(a.tel.VoucherRequested))
+		keys := pdnd.NewKeyAPI(env.APIURL, p.api)
+		lookup = keys.ConsumerKey
+		a.obs.keyStore = keys
+		a.obs.vouchers = append(a.obs.vouchers, p.api)
+		a.obs.keys = append(a.obs.keys, console.SigningKey{Name: "pdnd.api_client.key", Config: ac.Key, Signer: key})
 	}
 	vouchers := pdnd.NewVoucherVerifier(env.Issuer, jwks, pdnd.WithReplayStore(a.store))
 	p.inbound = modi.NewInbound(vouchers, pdnd.NewDPoPVerifier(a.store), lookup, a.store)
@@ -189,6 +196,10 @@ func (a *App) buildAudit(cfg *audit.Config, version string) (*audit.Logger, erro
 	l, err := audit.Open(*cfg, audit.Options{Version: version})
 	if err != nil {
 		return nil, fmt.Errorf("app: audit: %w", err)
+	}
+	a.obs.auditDir = cfg.Dir
+	if a.obs.auditDir == "" {
+		a.obs.auditDir = audit.DefaultDir
 	}
 	a.onClose("audit", l.Close)
 	return l, nil
@@ -251,6 +262,7 @@ func (a *App) buildEServices(cfg *Config, deps eservice.Deps) error {
 			interval := e.SIUSS.Publisher.IntervalOrDefault()
 			a.background = append(a.background, background{"siuss publisher", func(ctx context.Context) { pub.Run(ctx, interval) }})
 		}
+		a.obs.siuss = siussfeed.NewQueueCounter(feed)
 		if err := a.mountAdmin(cfg, &siussfeed.QueueHandlers{Feed: feed}); err != nil {
 			return err
 		}
@@ -261,6 +273,11 @@ func (a *App) buildEServices(cfg *Config, deps eservice.Deps) error {
 			return fmt.Errorf("app: eservices.%s: %w", spec.Name, err)
 		}
 		chain.Register(a.srv.EServices())
+		a.obs.eservices = append(a.obs.eservices, spec.Name)
+		if signer := chain.ResponseSigner(); signer != nil {
+			a.obs.keys = append(a.obs.keys, console.SigningKey{Name: "eservices." + spec.Name + ".response_signing.key",
+				Config: spec.Settings.ResponseSigning.Key, Signer: signer})
+		}
 		a.log.Info("e-service published", "eservice", spec.Name, "mount", chain.Mount(), "public_url", chain.PublicURL())
 	}
 	return nil

@@ -126,6 +126,7 @@ type Cache struct {
 	log      *slog.Logger
 	flight   singleflight.Group
 	stats    counters
+	byKind   map[string]*counters // per kind, built in New and never changed (read without a lock)
 }
 
 type counters struct {
@@ -141,13 +142,14 @@ func New(o Options) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cache{shared: o.Store, seal: seal, kinds: map[string]Kind{}, localTTL: o.LocalTTL, timeout: o.LoadTimeout,
+	c := &Cache{shared: o.Store, seal: seal, kinds: map[string]Kind{}, byKind: map[string]*counters{}, localTTL: o.LocalTTL, timeout: o.LoadTimeout,
 		stale: o.ServeStale, log: o.Logger}
 	for _, k := range o.Kinds {
 		if err := k.validate(); err != nil {
 			return nil, err
 		}
 		c.kinds[k.Name] = k
+		c.byKind[k.Name] = new(counters)
 		c.window = max(c.window, k.lifetime())
 	}
 	if c.window <= 0 {
@@ -186,6 +188,7 @@ func (c *Cache) Get(ctx context.Context, k Key, load func(ctx context.Context) (
 	le, inLocal := c.local.get(k) // only valid keys of known kinds are ever stored
 	if inLocal && now.Before(le.freshUntil) && now.Before(le.confirmedAt.Add(c.localTTL)) {
 		c.stats.localHits.Add(1)
+		c.byKind[k.Kind].localHits.Add(1) // only keys of known kinds are ever stored
 		return le.result(contracts.CacheHit, now), nil
 	}
 	kind, ok := c.kinds[k.Kind]
@@ -205,6 +208,7 @@ func (c *Cache) Get(ctx context.Context, k Key, load func(ctx context.Context) (
 	case err == nil && now.Before(se.freshUntil):
 		c.local.put(k, se, now)
 		c.stats.sharedHits.Add(1)
+		c.byKind[k.Kind].sharedHits.Add(1)
 		return se.result(contracts.CacheHit, now), nil
 	case err == nil && now.Before(se.expiresAt):
 		fallback = &se
@@ -227,6 +231,7 @@ func (c *Cache) Get(ctx context.Context, k Key, load func(ctx context.Context) (
 		now = time.Now()
 		if fallback != nil && !fallback.negative && now.Before(fallback.expiresAt) && c.stale(r.Err) {
 			c.stats.stale.Add(1)
+			c.byKind[k.Kind].stale.Add(1)
 			return fallback.result(contracts.CacheStale, now), nil
 		}
 		return Result{}, r.Err
@@ -259,9 +264,11 @@ func (c *Cache) load(ctx context.Context, k Key, kind Kind, sk string, load func
 	v, err := load(lctx)
 	if err != nil {
 		c.stats.loadErrors.Add(1)
+		c.byKind[k.Kind].loadErrors.Add(1)
 		return entry{}, err
 	}
 	c.stats.misses.Add(1)
+	c.byKind[k.Kind].misses.Add(1)
 	now := time.Now()
 	e := kind.entry(v, now)
 	if !now.Before(e.expiresAt) {
@@ -290,6 +297,18 @@ type Stats struct {
 	LocalBytes     int64
 	LocalEntries   int
 	LocalEvictions uint64
+}
+
+// KindStats reads the counters of each configured kind (hits, misses, stale answers, load errors;
+// the in-process tier's size and the shared tier's errors are in Stats only). Kinds are the
+// configured ones: a bounded set, fit for metric labels.
+func (c *Cache) KindStats() map[string]Stats {
+	out := make(map[string]Stats, len(c.byKind))
+	for name, k := range c.byKind {
+		out[name] = Stats{LocalHits: k.localHits.Load(), SharedHits: k.sharedHits.Load(), Misses: k.misses.Load(),
+			Stale: k.stale.Load(), LoadErrors: k.loadErrors.Load()}
+	}
+	return out
 }
 
 // Stats reads the counters.

@@ -302,3 +302,32 @@ func TestSharedTierDown(t *testing.T) {
 		}
 	})
 }
+
+// TestKindStats: hits, misses, stale answers and load errors are counted per kind, and add up to
+// Stats.
+func TestKindStats(t *testing.T) {
+	other := Kind{Name: "other_kind", TTL: time.Hour, StaleFor: time.Hour}
+	c, _ := newMemoryCache(t, func(o *Options) { o.Kinds = append(o.Kinds, other) })
+	l := &loader{}
+	l.set(Value{Data: []byte(`{}`)}, nil)
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.Get(ctx, Key{Kind: testKind.Name, Subject: "RSSMRA80A01H501U"}, l.load); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.set(Value{}, errOurRequest)
+	if _, err := c.Get(ctx, Key{Kind: other.Name, Subject: "RSSMRA80A01H501U"}, l.load); err == nil {
+		t.Fatal("no error")
+	}
+	ks := c.KindStats()
+	if got := ks[testKind.Name]; got.Misses != 1 || got.LocalHits != 2 || got.LoadErrors != 0 {
+		t.Errorf("%s: %+v", testKind.Name, got)
+	}
+	if got := ks[other.Name]; got.Misses != 0 || got.LoadErrors != 1 {
+		t.Errorf("%s: %+v", other.Name, got)
+	}
+	if st := c.Stats(); st.Misses != 1 || st.LocalHits != 2 || st.LoadErrors != 1 || len(ks) != 2 {
+		t.Errorf("Stats %+v, kinds %v", st, ks)
+	}
+}

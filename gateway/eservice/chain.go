@@ -28,6 +28,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/welfaregov/gateway/gateway/audit"
+	"github.com/welfaregov/gateway/gateway/jose"
 	"github.com/welfaregov/gateway/gateway/modi"
 	"github.com/welfaregov/gateway/gateway/problem"
 	"github.com/welfaregov/gateway/gateway/server"
@@ -56,8 +57,31 @@ type Deps struct {
 	Audit   AuditSink
 	Tracing TracingSink
 	Logger  *slog.Logger
+	// Observer is told of every call the chain answered (metrics, the dashboard). Default: none.
+	Observer CallObserver
 	// Now is the clock of the audit records and response signatures (default time.Now).
 	Now func() time.Time
+}
+
+// CallObserver is told of every e-service call once its answer is final and recorded (not of the
+// open endpoints /status and /openapi.yaml). It must be cheap and safe for concurrent use.
+type CallObserver interface {
+	Served(ctx context.Context, s Served)
+}
+
+// Served describes an answered call. Its values are bounded (e-service and operation names,
+// problem codes) except ConsumerID and PurposeID, which are the verified voucher's: an observer
+// must map them to a bounded set before using them as metric labels.
+type Served struct {
+	EService  string
+	Operation string
+	Status    int
+	// Outcome is "ok" or the stable problem code that refused or failed the call
+	// (voucher.expired, integrity.replay, rate-limited ...).
+	Outcome string
+	// ConsumerID and PurposeID are the verified voucher's ("" before a voucher verified).
+	ConsumerID, PurposeID string
+	Elapsed               time.Duration
 }
 
 // Authenticator verifies one request of an e-service and says which PDND tenant (producerId) it
@@ -170,6 +194,15 @@ func Build(spec Spec, deps Deps) (*Chain, error) {
 		c.contract = WithServer(spec.Contract, c.publicURL)
 	}
 	return c, nil
+}
+
+// ResponseSigner is the key that signs the e-service's responses (nil when they are not signed):
+// the admin controls rotate it (jose.KeyConfig.Reload) without a restart.
+func (c *Chain) ResponseSigner() *jose.Signer {
+	if c.signer == nil {
+		return nil
+	}
+	return c.signer.Signer
 }
 
 // Mount path and public URL of the e-service.

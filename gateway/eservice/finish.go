@@ -29,6 +29,7 @@ func (c *Chain) finish(ctx *fiber.Ctx, next int) (err error) {
 			// The listener turns the panic into 500 internal-panic; the call is recorded first.
 			_ = c.record(ctx, start, http.StatusInternalServerError, problem.RecoveredPanic.Code)
 			c.count(ctx, http.StatusInternalServerError, start)
+			c.observe(ctx, http.StatusInternalServerError, problem.RecoveredPanic.Code, start)
 			panic(r)
 		}
 	}()
@@ -43,6 +44,7 @@ func (c *Chain) finish(ctx *fiber.Ctx, next int) (err error) {
 		// The listener replaces this response with 504 gateway-timeout when the chain returns.
 		_ = c.record(ctx, start, http.StatusGatewayTimeout, problem.GatewayTimeout.Code)
 		c.count(ctx, http.StatusGatewayTimeout, start)
+		c.observe(ctx, http.StatusGatewayTimeout, problem.GatewayTimeout.Code, start)
 		return nil
 	}
 	c.setRateLimitHeaders(ctx)
@@ -54,6 +56,7 @@ func (c *Chain) finish(ctx *fiber.Ctx, next int) (err error) {
 			c.setRateLimitHeaders(ctx)
 		}
 		c.count(ctx, ctx.Response().StatusCode(), start)
+		c.observe(ctx, ctx.Response().StatusCode(), server.ProblemCode(ctx), start)
 	}
 	c.sign(ctx)
 	return nil
@@ -120,6 +123,25 @@ func (c *Chain) count(ctx *fiber.Ctx, status int, start time.Time) {
 	if err != nil {
 		c.log.Warn("call not counted for PDND Tracing", "eservice", c.name, "request_id", server.RequestID(ctx), "err", err)
 	}
+}
+
+// observe tells the observer about the answered call. outcome is the problem code, "" for a call
+// the gateway served.
+func (c *Chain) observe(ctx *fiber.Ctx, status int, outcome string, start time.Time) {
+	if c.deps.Observer == nil {
+		return
+	}
+	if outcome == "" {
+		outcome = audit.OutcomeOK
+	}
+	s := Served{EService: c.name, Operation: c.operation(ctx), Status: status, Outcome: outcome, Elapsed: c.now().Sub(start)}
+	if cl := CallerOf(ctx); cl != nil && cl.Result != nil && cl.Voucher != nil {
+		s.ConsumerID, s.PurposeID = cl.Voucher.ConsumerID, cl.Voucher.PurposeID
+		if s.ConsumerID == "" {
+			s.ConsumerID = "client:" + cl.Voucher.ClientID
+		}
+	}
+	c.deps.Observer.Served(ctx.UserContext(), s)
 }
 
 // operation names the call in the audit trail: the operationId of the route the method and path

@@ -3,6 +3,7 @@ package pdnd
 import (
 	"net/url"
 	"regexp"
+	"time"
 
 	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/jose"
@@ -67,6 +68,11 @@ type Config struct {
 	Endpoints Environment `yaml:",inline"`
 	// JWKSRefetchInterval bounds on-demand JWKS fetches on an unknown kid. Default 30s, minimum 1s.
 	JWKSRefetchInterval config.Duration `yaml:"jwks_refetch_interval"`
+	// JWKSMaxAge is how old the voucher JWKS may grow (time since a fetch last succeeded, or since
+	// the start before the first) before the replica reports itself not ready: PDND could not be
+	// reached for that long, and a key rotated meanwhile would refuse every voucher. Default 6h;
+	// at least 2h, as the background refresh runs at least hourly and retries every 5 minutes.
+	JWKSMaxAge config.Duration `yaml:"jwks_max_age"`
 	// Client is the e-service client used to call other administrations' e-services.
 	Client *ClientConfig `yaml:"client"`
 	// APIClient is the PDND-API client used for GET /keys and /producerKeys. Its key must differ
@@ -86,6 +92,20 @@ type ClientConfig struct {
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Bounds of jwks_max_age.
+const (
+	DefaultJWKSMaxAge = 6 * time.Hour
+	MinJWKSMaxAge     = 2 * time.Hour
+)
+
+// MaxJWKSAge is jwks_max_age or its default.
+func (c *Config) MaxJWKSAge() time.Duration {
+	if d := c.JWKSMaxAge.D(); d > 0 {
+		return d
+	}
+	return DefaultJWKSMaxAge
+}
 
 // Resolved returns the environment's endpoints with the overrides applied.
 func (c *Config) Resolved() Environment {
@@ -129,6 +149,9 @@ func (c *Config) Check(ck config.Checker) {
 	}
 	if d := c.JWKSRefetchInterval.D(); d != 0 && d < 1e9 {
 		ck.Errorf("jwks_refetch_interval", "%s is below the 1s minimum (PDND must not be hammered)", d)
+	}
+	if d := c.JWKSMaxAge.D(); d != 0 && d < MinJWKSMaxAge {
+		ck.Errorf("jwks_max_age", "%s is below the %s minimum: the JWKS is refreshed hourly, so a shorter bound would fail readiness while PDND is fine", d, MinJWKSMaxAge)
 	}
 	if c.Client != nil {
 		c.Client.Check(ck.At("client"))

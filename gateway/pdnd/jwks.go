@@ -41,13 +41,13 @@ type KeySet interface {
 }
 
 // JWKS is the PDND voucher key set of one environment, fetched from its /.well-known/jwks.json
-// with jwx's jwk.Cache (httprc): refreshed in the background, and refetched at once when a voucher
+// with httprc (what jwx's jwk.Cache wraps): refreshed in the background, and refetched at once when a voucher
 // names a kid the cached set lacks (PDND rotated its key), at most once per RefetchInterval so a
 // flood of forged kids cannot turn the gateway against PDND. When a fetch fails the last good set
 // stays in use.
 type JWKS struct {
 	url      string
-	cache    *jwk.Cache
+	ctrl     httprc.Controller
 	res      *httprc.ResourceBase[jwk.Set]
 	every    time.Duration
 	timeout  time.Duration
@@ -57,6 +57,7 @@ type JWKS struct {
 	last     time.Time // last on-demand refetch
 	lastErr  error
 	index    atomic.Pointer[kidIndex]
+	fetched  atomic.Int64 // Unix nanoseconds of the last fetch that produced a key set; 0: none yet
 	shutdown func()
 }
 
@@ -106,22 +107,31 @@ func NewJWKS(ctx context.Context, url string, opts ...JWKSOption) (*JWKS, error)
 		o.client = &http.Client{Timeout: o.timeout}
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	cache, err := jwk.NewCache(cctx, httprc.NewClient(httprc.WithHTTPClient(o.client), httprc.WithWorkers(1)))
+	// httprc directly (not jwk.Cache, which wraps it) so that the transformer can record when a
+	// fetch produced a key set: the set's age is what readiness and the dashboard watch.
+	ctrl, err := httprc.NewClient(httprc.WithWorkers(1)).Start(cctx)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("pdnd: JWKS cache: %w", err)
 	}
-	j := &JWKS{url: url, cache: cache, every: o.refetch, timeout: o.timeout, now: o.now}
+	j := &JWKS{url: url, ctrl: ctrl, every: o.refetch, timeout: o.timeout, now: o.now}
 	j.shutdown = func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
-		_ = cache.Shutdown(sctx)
+		_ = ctrl.ShutdownContext(sctx)
 		cancel()
 	}
-	err = cache.Register(ctx, url, jwk.WithHTTPClient(o.client), jwk.WithWaitReady(false),
-		jwk.WithMinInterval(o.minInterval), jwk.WithMaxInterval(o.maxInterval))
+	transform := httprc.TransformFunc[jwk.Set](func(ctx context.Context, res *http.Response) (jwk.Set, error) {
+		set, err := jwk.Transformer{}.Transform(ctx, res)
+		if err == nil {
+			j.fetched.Store(j.now().UnixNano())
+		}
+		return set, err
+	})
+	j.res, err = httprc.NewResource[jwk.Set](url, transform, httprc.WithHTTPClient(o.client),
+		httprc.WithMinInterval(o.minInterval), httprc.WithMaxInterval(o.maxInterval))
 	if err == nil {
-		j.res, err = cache.LookupResource(ctx, url)
+		err = ctrl.Add(ctx, j.res, httprc.WithWaitReady(false))
 	}
 	if err != nil {
 		j.shutdown()
@@ -138,6 +148,52 @@ func (j *JWKS) Close() error {
 
 // Ready reports whether a key set has been fetched (for health checks).
 func (j *JWKS) Ready() bool { return j.res.Resource() != nil }
+
+// JWKSStatus is the key set's state, for readiness, metrics and the dashboard.
+type JWKSStatus struct {
+	URL string `json:"url"`
+	// FetchedAt is when a fetch last produced a key set (zero: never). Its age grows while PDND
+	// cannot be reached: the last good set stays in use meanwhile.
+	FetchedAt time.Time `json:"fetchedAt,omitzero"`
+	// Keys is the number of RS256 keys with a kid in the set in use.
+	Keys int `json:"keys"`
+	// NextRefresh is when the background refresh runs next.
+	NextRefresh time.Time `json:"nextRefresh,omitzero"`
+	// LastError is the error of the last on-demand or forced fetch, if it failed.
+	LastError string `json:"lastError,omitempty"`
+}
+
+// Status reads the key set's state.
+func (j *JWKS) Status() JWKSStatus {
+	s := JWKSStatus{URL: j.url, NextRefresh: j.res.Next()}
+	if n := j.fetched.Load(); n != 0 {
+		s.FetchedAt = time.Unix(0, n)
+	}
+	if idx := j.current(); idx != nil {
+		s.Keys = len(idx.byKid)
+	}
+	j.mu.Lock()
+	if j.lastErr != nil {
+		s.LastError = j.lastErr.Error()
+	}
+	j.mu.Unlock()
+	return s
+}
+
+// Refresh fetches the key set now, whatever the refetch interval (an operator's control, after
+// PDND announced a key rotation). On failure the last good set stays in use and the error says why.
+func (j *JWKS) Refresh(ctx context.Context) error {
+	fctx, cancel := context.WithTimeout(ctx, j.timeout)
+	defer cancel()
+	err := j.ctrl.Refresh(fctx, j.url)
+	j.mu.Lock()
+	j.lastErr = err
+	j.mu.Unlock()
+	if err != nil {
+		return &UnavailableError{Source: "PDND JWKS " + j.url, Err: err}
+	}
+	return nil
+}
 
 // WaitReady blocks until the first fetch succeeded or ctx ends. A start-up that wants to fail fast
 // when PDND is unreachable calls it with a timeout.
@@ -188,7 +244,7 @@ func (j *JWKS) refetch(ctx context.Context) {
 		j.mu.Unlock()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.timeout)
 		defer cancel()
-		_, err := j.cache.Refresh(fctx, j.url)
+		err := j.ctrl.Refresh(fctx, j.url)
 		j.mu.Lock()
 		j.lastErr = err
 		j.mu.Unlock()

@@ -67,6 +67,7 @@ type KeyAPI struct {
 type keyEntry struct {
 	key     *APIKey
 	err     error // ErrKidUnknown, cached for notFoundTTL
+	fetched time.Time
 	expires time.Time
 }
 
@@ -116,6 +117,45 @@ func (k *KeyAPI) Invalidate(kid string) {
 	k.mu.Unlock()
 }
 
+// KeyStoreStats describe the keys KeyAPI holds, for metrics and the dashboard.
+type KeyStoreStats struct {
+	// Keys is the number of keys cached (consumer and producer keys); Unknown the kids PDND
+	// answered 404 for, remembered for NotFoundTTL.
+	Keys    int `json:"keys"`
+	Unknown int `json:"unknown"`
+	// OldestFetched is when the least recently fetched cached key was fetched (zero: none cached).
+	// Keys are refetched after KeyTTL, or kept past it while PDND cannot be reached.
+	OldestFetched time.Time `json:"oldestFetched,omitzero"`
+}
+
+// Stats reads what the key store holds.
+func (k *KeyAPI) Stats() KeyStoreStats {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	var s KeyStoreStats
+	for _, e := range k.cache {
+		if e.key == nil {
+			s.Unknown++
+			continue
+		}
+		s.Keys++
+		if s.OldestFetched.IsZero() || e.fetched.Before(s.OldestFetched) {
+			s.OldestFetched = e.fetched
+		}
+	}
+	return s
+}
+
+// InvalidateAll forgets every cached key and 404, so each next lookup asks PDND again (an
+// operator's control, after a consumer says it replaced its key); it returns how many were dropped.
+func (k *KeyAPI) InvalidateAll() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := len(k.cache)
+	clear(k.cache)
+	return n
+}
+
 func (k *KeyAPI) lookup(ctx context.Context, resource, kid string) (*APIKey, error) {
 	if !jose.ValidKid(kid) {
 		return nil, fmt.Errorf("%w: %q is not a PDND key id", ErrKidUnknown, kid)
@@ -147,7 +187,7 @@ func (k *KeyAPI) lookup(ctx context.Context, resource, kid string) (*APIKey, err
 			return nil, err
 		}
 		k.mu.Lock()
-		k.cache[ck] = keyEntry{key: key, err: err, expires: exp}
+		k.cache[ck] = keyEntry{key: key, err: err, fetched: k.now(), expires: exp}
 		k.mu.Unlock()
 		return key, err
 	})

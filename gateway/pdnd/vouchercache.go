@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,8 @@ type VoucherCache struct {
 	now       func() time.Time
 	keyMAC    []byte
 
+	observe func(purposeID string, err error)
+
 	sf      singleflight.Group
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
@@ -103,6 +106,39 @@ func WithFailureBackoff(d time.Duration) CacheOption { return func(c *VoucherCac
 
 // WithCacheClock sets the clock (default: the client's).
 func WithCacheClock(now func() time.Time) CacheOption { return func(c *VoucherCache) { c.now = now } }
+
+// WithRequestObserver sets a function told of every token request sent to PDND (not of vouchers
+// served from the cache): the purpose ("" for a PDND-API client) and the request's error (nil: a
+// voucher was obtained). Metrics count voucher acquisitions with it.
+func WithRequestObserver(f func(purposeID string, err error)) CacheOption {
+	return func(c *VoucherCache) { c.observe = f }
+}
+
+// HeldVoucher is a voucher the cache holds, for metrics and the dashboard: never the token.
+type HeldVoucher struct {
+	// PurposeID is the voucher's purpose ("" for a PDND-API client's).
+	PurposeID string `json:"purposeId"`
+	// Expires is when the voucher (or its tracking evidence, if sooner) expires.
+	Expires time.Time `json:"expires"`
+	// Bound says a tracking evidence (AUDIT_REST_02) travels with it.
+	Bound bool `json:"bound"`
+}
+
+// Held lists the vouchers still usable, in no particular order.
+func (c *VoucherCache) Held() []HeldVoucher {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []HeldVoucher
+	for k, e := range c.entries {
+		if e.creds == nil || !now.Before(e.usable) {
+			continue
+		}
+		purpose, _, _ := strings.Cut(k, "|")
+		out = append(out, HeldVoucher{PurposeID: purpose, Expires: e.creds.Expiry, Bound: e.creds.Evidence != ""})
+	}
+	return out
+}
 
 // DefaultRateLimitBackoff is the pause after a 429 without Retry-After.
 const DefaultRateLimitBackoff = 10 * time.Second
@@ -199,6 +235,9 @@ func (c *VoucherCache) fetch(ctx context.Context, key string, req VoucherRequest
 		return nil, fmt.Errorf("%w until %s: %w", ErrBackoff, e.failedTil.UTC().Format(time.RFC3339), e.lastErr)
 	}
 	creds, err := c.obtain(ctx, req)
+	if c.observe != nil {
+		c.observe(req.PurposeID, err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {

@@ -33,30 +33,58 @@ const (
 // one is reported by /readyz and logged but keeps /status at 200. Register checks before Serve;
 // a duplicate or empty name panics (a programming error).
 func (s *Server) AddHealthCheck(name string, check func(ctx context.Context) error, critical bool) {
-	s.health.add(name, check, critical)
+	s.health.add(healthCheck{name: name, fn: check, critical: critical})
+}
+
+// AddReadinessCheck registers a check whose failure makes /readyz answer 503 (the orchestrator
+// stops sending traffic to this replica) but leaves /status at 200: the replica still serves what
+// it can, and the condition is this replica's (a key set grown too old), not a dependency every
+// caller should hear about. Same rules as AddHealthCheck.
+func (s *Server) AddReadinessCheck(name string, check func(ctx context.Context) error) {
+	s.health.add(healthCheck{name: name, fn: check, readiness: true})
 }
 
 type healthCheck struct {
-	name     string
-	fn       func(context.Context) error
-	critical bool
+	name      string
+	fn        func(context.Context) error
+	critical  bool
+	readiness bool
 }
 
-type checkResult struct {
+// CheckResult is one health check's outcome (the /readyz body, the dashboard).
+type CheckResult struct {
 	Name     string `json:"name"`
 	Critical bool   `json:"critical"`
-	OK       bool   `json:"ok"`
-	Error    string `json:"error,omitempty"`
+	// Readiness marks a check that fails /readyz only (AddReadinessCheck).
+	Readiness bool   `json:"readiness,omitempty"`
+	OK        bool   `json:"ok"`
+	Error     string `json:"error,omitempty"`
 }
+
+// Health runs the health checks (or reuses a report younger than a second) and returns each one's
+// outcome, for the dashboard.
+func (s *Server) Health() []CheckResult { return slices.Clone(s.health.report().results) }
 
 type healthReport struct {
-	results []checkResult
+	results []CheckResult
 }
 
-func (r healthReport) failing(criticalOnly bool) []checkResult {
-	var out []checkResult
+// failing lists the failed checks: the critical ones (criticalOnly), or every one.
+func (r healthReport) failing(criticalOnly bool) []CheckResult {
+	var out []CheckResult
 	for _, c := range r.results {
 		if !c.OK && (c.Critical || !criticalOnly) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// unready lists the failed checks that make /readyz fail: critical and readiness checks.
+func (r healthReport) unready() []CheckResult {
+	var out []CheckResult
+	for _, c := range r.results {
+		if !c.OK && (c.Critical || c.Readiness) {
 			out = append(out, c)
 		}
 	}
@@ -77,13 +105,13 @@ func newHealth(log *slog.Logger) *health {
 	return &health{log: log, lastOK: map[string]bool{}}
 }
 
-func (h *health) add(name string, fn func(context.Context) error, critical bool) {
+func (h *health) add(hc healthCheck) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if name == "" || fn == nil || slices.ContainsFunc(h.checks, func(c healthCheck) bool { return c.name == name }) {
-		panic(fmt.Sprintf("server: health check %q is empty or registered twice", name))
+	if hc.name == "" || hc.fn == nil || slices.ContainsFunc(h.checks, func(c healthCheck) bool { return c.name == hc.name }) {
+		panic(fmt.Sprintf("server: health check %q is empty or registered twice", hc.name))
 	}
-	h.checks = append(h.checks, healthCheck{name, fn, critical})
+	h.checks = append(h.checks, hc)
 	h.cached = nil
 }
 
@@ -110,7 +138,7 @@ func (h *health) report() healthReport {
 }
 
 func runChecks(checks []healthCheck) healthReport {
-	r := healthReport{results: make([]checkResult, len(checks))}
+	r := healthReport{results: make([]CheckResult, len(checks))}
 	var wg sync.WaitGroup
 	for i, c := range checks {
 		wg.Go(func() {
@@ -118,7 +146,7 @@ func runChecks(checks []healthCheck) healthReport {
 			ctx, cancel := context.WithTimeout(context.Background(), healthCheckTimeout)
 			defer cancel()
 			err := safeCheck(ctx, c.fn)
-			r.results[i] = checkResult{Name: c.name, Critical: c.critical, OK: err == nil}
+			r.results[i] = CheckResult{Name: c.name, Critical: c.critical, Readiness: c.readiness, OK: err == nil}
 			if err != nil {
 				r.results[i].Error = err.Error()
 			}
@@ -185,7 +213,7 @@ func Status(c *fiber.Ctx) error {
 	return l.status(c)
 }
 
-func names(rs []checkResult) string {
+func names(rs []CheckResult) string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = r.Name
@@ -202,7 +230,7 @@ func (l *listener) livez(c *fiber.Ctx) error {
 // readyzBody is /readyz's 200 body: every check with its state, for operators.
 type readyzBody struct {
 	Status string        `json:"status"`
-	Checks []checkResult `json:"checks"`
+	Checks []CheckResult `json:"checks"`
 }
 
 // readyz answers whether this replica should receive traffic (Kubernetes readiness): 503 while
@@ -212,8 +240,15 @@ func (l *listener) readyz(c *fiber.Ctx) error {
 	if l.srv.draining.Load() {
 		return problem.New(problem.MaintenanceDraining, "the gateway is shutting down").WithRetryAfter(statusRetryAfter)
 	}
+	if m, ok := l.srv.Maintenance(); ok {
+		detail := "drained for maintenance since " + m.Since.UTC().Format(time.RFC3339)
+		if m.Reason != "" {
+			detail += " (" + m.Reason + ")"
+		}
+		return problem.New(problem.MaintenanceDraining, "%s", detail).WithRetryAfter(statusRetryAfter)
+	}
 	r := l.srv.health.report()
-	if down := r.failing(true); len(down) > 0 {
+	if down := r.unready(); len(down) > 0 {
 		parts := make([]string, len(down))
 		for i, d := range down {
 			parts[i] = d.Name + ": " + d.Error

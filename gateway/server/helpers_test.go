@@ -44,8 +44,15 @@ func start(t *testing.T, cfg Config, setup func(*Server)) *running {
 	if err := checkErr(cfg); err != nil {
 		t.Fatalf("test config invalid: %v", err)
 	}
+	return startOpts(t, cfg, Options{}, setup)
+}
+
+// startOpts is start with Options (an Observer); the logger and run directory are the test's.
+func startOpts(t *testing.T, cfg Config, opts Options, setup func(*Server)) *running {
+	t.Helper()
 	logs := &logtest.Buffer{}
-	srv, err := New(cfg, Options{Logger: slog.New(logging.NewHandler(logs, slog.LevelDebug)), RunDir: t.TempDir()})
+	opts.Logger, opts.RunDir = slog.New(logging.NewHandler(logs, slog.LevelDebug)), t.TempDir()
+	srv, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

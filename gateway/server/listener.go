@@ -41,6 +41,9 @@ func (s *Server) newApp(l *listener) *fiber.App {
 	app.Use(l.accessLog)
 	app.Use(l.recoverPanic)
 	app.Use(l.deadline)
+	if l.name == EServicesName {
+		app.Use(l.maintenanceGate)
+	}
 	// Naming the shared middleware lets the access log tell "no route answered" from a route.
 	app.Name(sharedChainName)
 	app.Get("/status", l.status)
@@ -85,6 +88,7 @@ const (
 	problemKey
 	listenerKey
 	minimalKey
+	observedKey
 )
 
 // headerCorrelationID carries the request id in both directions; the Italian guidelines
@@ -124,9 +128,8 @@ func SaneRequestID(id string) bool {
 }
 
 func (l *listener) requestID(c *fiber.Ctx) error {
-	c.Locals(startKey, time.Now())
-	c.Locals(listenerKey, l)
 	l.assignRequestID(c)
+	l.begin(c)
 	return c.Next()
 }
 
@@ -183,6 +186,7 @@ func (l *listener) logAccess(c *fiber.Ctx) {
 		}
 	}
 	l.srv.log.LogAttrs(context.Background(), level, "request", attrs...)
+	l.end(c, status, latency)
 }
 
 // sharedChainName names the routes of the shared middleware.
@@ -223,7 +227,7 @@ func (l *listener) recoverPanic(c *fiber.Ctx) (err error) {
 // retry later" (a critical dependency down, a shutdown). Handlers must pass c.UserContext() to
 // everything that can block; one that ignores it still holds its connection until it returns.
 func (l *listener) deadline(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(l.srv.base, l.cfg.RequestTimeout.D())
+	ctx, cancel := context.WithTimeout(l.requestContext(c), l.cfg.RequestTimeout.D())
 	defer cancel()
 	c.SetUserContext(ctx)
 	err := c.Next()
@@ -248,6 +252,7 @@ func (l *listener) fiberErrorHandler(c *fiber.Ctx, err error) error {
 	chainRan := RequestID(c) != ""
 	if !chainRan {
 		l.assignRequestID(c)
+		l.begin(c)
 	}
 	l.writeProblem(c, err)
 	if !chainRan {

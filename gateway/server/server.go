@@ -37,6 +37,8 @@ type Options struct {
 	Logger *slog.Logger
 	// RunDir is where run-time files go (the development certificate). Default ".run".
 	RunDir string
+	// Observer, when set, is told of every request of every listener (metrics, traces).
+	Observer Observer
 }
 
 // Server owns the three listeners. Its methods are safe for concurrent use, except that routes
@@ -54,6 +56,9 @@ type Server struct {
 	cancelBase context.CancelFunc
 	draining   atomic.Bool
 	closeOnce  sync.Once
+
+	observer    Observer
+	maintenance atomic.Pointer[Maintenance] // an operator's drain (Drain), nil when serving
 }
 
 // listener is one Fiber app bound to one socket.
@@ -95,7 +100,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if opts.RunDir == "" {
 		opts.RunDir = ".run"
 	}
-	s := &Server{log: opts.Logger, grace: cfg.shutdownGrace(), health: newHealth(opts.Logger)}
+	s := &Server{log: opts.Logger, grace: cfg.shutdownGrace(), health: newHealth(opts.Logger), observer: opts.Observer}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	ls := cfg.listeners()
 	dev, err := writeDevPKI(opts.RunDir, ls)

@@ -309,11 +309,12 @@ func TestHealthChecks(t *testing.T) {
 
 func TestHealthCheckRegistrationErrors(t *testing.T) {
 	h := newHealth(nil)
-	h.add("a", func(context.Context) error { return nil }, true)
+	ok := func(context.Context) error { return nil }
+	h.add(healthCheck{name: "a", fn: ok, critical: true})
 	for name, fn := range map[string]func(){
-		"duplicate": func() { h.add("a", func(context.Context) error { return nil }, true) },
-		"empty":     func() { h.add("", func(context.Context) error { return nil }, true) },
-		"nil":       func() { h.add("b", nil, true) },
+		"duplicate": func() { h.add(healthCheck{name: "a", fn: ok, readiness: true}) },
+		"empty":     func() { h.add(healthCheck{name: "", fn: ok, critical: true}) },
+		"nil":       func() { h.add(healthCheck{name: "b", critical: true}) },
 	} {
 		func() {
 			defer func() {

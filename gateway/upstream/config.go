@@ -50,6 +50,10 @@ type UpstreamConfig struct {
 	// can never leak to another host. Required; https unless auth is none or the host is a
 	// loopback address (a simulator on this machine).
 	BaseURL string `yaml:"base_url"`
+	// PlainHTTP accepts an http:// base_url with auth pdnd on a host that is not a loopback
+	// address: for simulators on a private container network (deploy/compose.yaml) only, never in
+	// production, where the voucher would travel in clear [false].
+	PlainHTTP bool `yaml:"plain_http"`
 	// Auth is how requests are authorised: pdnd (voucher and ModI headers) or none [pdnd].
 	Auth string `yaml:"auth"`
 	// Timeout bounds one attempt, from sending the request to reading the last byte of the answer
@@ -207,7 +211,7 @@ func (c Config) Check(ck config.Checker) {
 func (u *UpstreamConfig) Check(ck config.Checker) {
 	config.OneOf(ck, "auth", u.Auth, AuthPDND, AuthNone)
 	schemes := []string{"https"}
-	if u.Auth == AuthNone || loopback(u.BaseURL) {
+	if u.Auth == AuthNone || loopback(u.BaseURL) || u.PlainHTTP {
 		schemes = append(schemes, "http")
 	}
 	config.CheckURL(ck, "base_url", u.BaseURL, true, schemes...)

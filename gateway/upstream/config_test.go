@@ -42,6 +42,8 @@ func TestConfigCheck(t *testing.T) {
 		}}},
 		"ok/pdnd-over-loopback-http": {cfg: Config{"inps": {BaseURL: "http://127.0.0.1:7002/pdnd/soap/ConsultazioneISEE/v1",
 			PDND: PDNDConfig{PurposeID: "25f90f5c-bd33-469b-9df3-28cf5380f989"}}}},
+		"ok/pdnd-over-private-network-http": {cfg: Config{"inps": {BaseURL: "http://pasim:7002/pdnd/soap/ConsultazioneISEE/v1", PlainHTTP: true,
+			PDND: PDNDConfig{PurposeID: "25f90f5c-bd33-469b-9df3-28cf5380f989"}}}},
 		"fail/pdnd-over-remote-http": {cfg: Config{"inps": {BaseURL: "http://10.1.2.3/pdnd/soap/ConsultazioneISEE/v1"}}, want: []string{"inps.base_url"}},
 		"fail/pdnd-values": {cfg: inps(func(c *UpstreamConfig) {
 			c.PDND = PDNDConfig{PurposeID: "purpose-1", Audience: "https://a b", Integrity: "INTEGRITY_REST_01", Audit: "AUDIT_REST_03"}

@@ -27,6 +27,8 @@ type Deps struct {
 	Authorizer func(upstream string) Authorizer
 	// Logger receives breaker transitions, retries and quota-store failures. Default: discarded.
 	Logger *slog.Logger
+	// Observer is told of every call and attempt (metrics, spans). Default: none.
+	Observer Observer
 }
 
 // Runtime holds every configured upstream. Safe for concurrent use.
@@ -96,6 +98,10 @@ func newUpstream(name string, c *UpstreamConfig, deps Deps, q *quota.Quotas, log
 		retrier:  c.Retry.Retrier(), quotas: q, cfg: c,
 		timeout: c.timeout(), callTimeout: c.callTimeout(), maxResponse: c.maxResponseSize(),
 		policy: policy, log: log.With("upstream", name), breakers: map[string]*resilience.Breaker{},
+		obs: deps.Observer,
+	}
+	if u.obs == nil {
+		u.obs = noObserver{}
 	}
 	q.Define(name, quota.Budget{Daily: c.DailyQuota, FailClosed: c.QuotaFailClosed})
 	for _, op := range sortedKeys(c.Operations) {
@@ -110,6 +116,9 @@ func (r *Runtime) Upstream(name string) (*Upstream, bool) {
 	u, ok := r.upstreams[name]
 	return u, ok
 }
+
+// Names lists the configured upstreams, sorted.
+func (r *Runtime) Names() []string { return sortedKeys(r.upstreams) }
 
 // Breaker returns the breaker named "<upstream>.<operation>" (for the admin controls ForceOpen,
 // ForceClosed, Reset), or nil when no such breaker exists yet.

@@ -45,6 +45,7 @@ type Upstream struct {
 	maxResponse int64
 	policy      resilience.BreakerPolicy
 	log         *slog.Logger
+	obs         Observer
 
 	mu       sync.Mutex
 	breakers map[string]*resilience.Breaker // keyed by the full name "<upstream>.<operation>"
@@ -120,11 +121,20 @@ func (u *Upstream) Do(ctx context.Context, req *http.Request) (*http.Response, e
 	if err != nil {
 		return nil, &resilience.Error{Reason: resilience.ReasonRequest, Operation: name, Detail: err.Error()}
 	}
+	c := &call{u: u, op: op, name: name, req: req, body: body,
+		breaker: u.breaker(name), budget: u.cfg.budgetOf(u.name, op.Name), timeout: u.timeoutOf(op.Name)}
+	c.view = c.observed()
+	ctx, end := u.obs.StartCall(ctx, c.view)
 	callCtx, cancel := u.callContext(ctx)
 	defer cancel()
-	c := &call{u: u, op: op, name: name, req: req, body: body, ctx: ctx, callCtx: callCtx,
-		breaker: u.breaker(name), budget: u.cfg.budgetOf(u.name, op.Name), timeout: u.timeoutOf(op.Name)}
-	return c.run()
+	c.ctx, c.callCtx = ctx, callCtx
+	resp, err := c.run()
+	r := CallResult{Attempts: c.sent, Err: err, Check: c.verdict, Outcome: OutcomeOf(c.verdict, err)}
+	if resp != nil {
+		r.Status = resp.StatusCode
+	}
+	end(r)
+	return resp, err
 }
 
 // checkURL refuses a request outside the configured base URL: its credentials are for this
@@ -178,8 +188,11 @@ type call struct {
 	breaker *resilience.Breaker
 	budget  string
 	timeout time.Duration
+	view    Call // what observers see
 
 	reauthorized bool
+	sent         int   // attempts sent
+	verdict      error // the Check's verdict on the last answer (nil: passed, or no answer)
 }
 
 // outcome is what one attempt produced: a response (its body read) or none, and the error that
@@ -274,16 +287,28 @@ func (c *call) attempt(n int) (o outcome, sent bool) {
 	if c.body == nil {
 		req.Body, req.GetBody = http.NoBody, nil
 	}
-	if err := c.u.auth.Authorize(attemptCtx, req, c.body); err != nil {
+	// The observer sees the attempt before the Authorizer: headers it adds (traceparent) travel,
+	// and a signature over chosen headers is computed after them.
+	actx, endAttempt := c.u.obs.StartAttempt(attemptCtx, c.view, n, req)
+	req = req.WithContext(actx)
+	if err := c.u.auth.Authorize(actx, req, c.body); err != nil {
 		c.u.quotas.Refund(context.WithoutCancel(c.ctx), c.budget)
 		done(resilience.ErrNotSent)
 		if c.ctx.Err() != nil {
+			endAttempt(OutcomeCanceled)
 			return outcome{err: fmt.Errorf("%w: preparing credentials: %w", resilience.ErrCallerGone, err)}, false
 		}
+		endAttempt(resilience.ReasonCredentials.String())
 		return outcome{err: &resilience.Error{Reason: resilience.ReasonCredentials, Operation: c.name, Attempts: n - 1, Cause: err,
 			Detail: "the credentials for the call (PDND voucher, ModI signature) could not be prepared; nothing was sent"}}, false
 	}
+	c.sent++
 	o = c.send(req, attemptCtx)
+	c.verdict = nil
+	if o.resp != nil {
+		c.verdict = o.err
+	}
+	endAttempt(OutcomeOf(nil, o.err))
 	done(o.err)
 	if re := (*resilience.Error)(nil); errors.As(o.err, &re) {
 		re.Attempts = n

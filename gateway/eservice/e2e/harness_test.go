@@ -279,6 +279,12 @@ type gateway struct {
 // start builds and runs a replica from text.
 func (w *world) start(t testing.TB, text string) *gateway {
 	t.Helper()
+	return w.startWith(t, text, app.Options{LogOutput: io.Discard, Version: "e2e"})
+}
+
+// startWith is start with the application's options (a log to read, a faster dashboard).
+func (w *world) startWith(t testing.TB, text string, opts app.Options) *gateway {
+	t.Helper()
 	t.Setenv("WGW_E2E_BACKEND_KEY", backend.DefaultAPIKey)
 	path := filepath.Join(w.dir, fmt.Sprintf("gateway-%d.yaml", time.Now().UnixNano()))
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
@@ -288,7 +294,7 @@ func (w *world) start(t testing.TB, text string) *gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(cfg, app.Options{LogOutput: io.Discard, Version: "e2e"})
+	a, err := app.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

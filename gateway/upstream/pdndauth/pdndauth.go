@@ -136,8 +136,8 @@ func (a *Authorizer) opName(ctx context.Context) string {
 // Outbound builds the consumer side of the pdnd section: the token client of pdnd.client (its key
 // signs the client assertions, the tracking evidence and the integrity tokens; its dpop_key, when
 // set, the DPoP proofs) against the environment's token endpoint, and the voucher cache. It reads
-// the key files; it touches no network.
-func Outbound(cfg *pdnd.Config) (*modi.Outbound, error) {
+// the key files; it touches no network. opts configure the voucher cache (a request observer).
+func Outbound(cfg *pdnd.Config, opts ...pdnd.CacheOption) (*modi.Outbound, error) {
 	if cfg == nil || cfg.Client == nil {
 		return nil, errors.New("pdndauth: pdnd.client is required to call upstreams with auth pdnd")
 	}
@@ -152,7 +152,7 @@ func Outbound(cfg *pdnd.Config) (*modi.Outbound, error) {
 			return nil, fmt.Errorf("pdndauth: pdnd.client.dpop_key: %w", err)
 		}
 	}
-	return modi.NewOutbound(client), nil
+	return modi.NewOutbound(client, opts...), nil
 }
 
 // Authorizers builds the Authorizer of every upstream of cfg whose auth is pdnd, for the
