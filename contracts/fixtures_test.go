@@ -226,6 +226,18 @@ func fixturePrestazioneOccasionale() PrestazioneSociale {
 	return p
 }
 
+func fixtureSchedaSINBA() SchedaSINBA {
+	segnalazione, _ := NewDataMonth(2024, 3)
+	tribunale, _ := NewDataMonth(2024, 5)
+	return SchedaSINBA{
+		IDBeneficiario: "TN-MIN-000042", AnnoNascita: 2015, FasciaEta: 4, CodiceStatoResidenza: "100", CodiceIstatComuneResidenza: "022205",
+		CodicePrestazione: "A1.02", Famiglia: []int{1, 3}, CondizioneMinore: 1, LuogoVita: 1, ScuolaFrequentata: 3, CondizioneLavoro: 1,
+		Disabilita: true, TipoDisabilita: 2, DataPrimaSegnalazione: segnalazione, FonteSegnalazione: 2, ValutazioneMinore: 5,
+		ValutazioneFamigliaMinore: 7, SegnalazioneAutoritaGiudiziaria: true, DataSegnalazione: tribunale,
+		Provenienza: &Provenienza{Sistema: SistemaWelfareGOV, IDOperazione: "pratica-779", DataOraAcquisizione: fixtureTime, Cache: CacheMiss},
+	}
+}
+
 func fixtureICEF() IndicatoreICEF {
 	n := NucleoFamiliare{Origine: NucleoICEF, Componenti: []Componente{
 		{Persona: Persona{CodiceFiscale: fixtureCF("RSS", 1), Cognome: "ROSSI", Nome: "MARIO"}, Ruolo: RuoloIntestatarioDichiarante},

@@ -28,6 +28,7 @@ var modelStructs = []any{
 	NucleoFamiliare{}, Componente{}, AttestazioneISEE{}, IndicatoreISEE{}, ValoriISEE{}, ModalitaCalcolo{},
 	ComponenteAggiuntiva{}, Difformita{}, RapportoFinanziario{}, RedditoAE{}, Variazione{}, DiscordanzaContestazione{},
 	Incongruenza{}, SelezioneISEE{}, IndicatoreICEF{}, PrestazioneSociale{}, RiferimentoDSU{}, ValutazioneSINA{},
+	SchedaSINBA{},
 }
 
 // modelEnums maps each enumeration type to the slice its Valid method uses.
@@ -351,6 +352,7 @@ func modelInstances() map[string]struct {
 		"nucleo ANPR with unknown legame":      {"NucleoFamiliare", fixtureNucleoANPR()},
 		"prestazione periodica":                {"PrestazioneSociale", fixturePrestazionePeriodica()},
 		"prestazione occasionale":              {"PrestazioneSociale", fixturePrestazioneOccasionale()},
+		"scheda SINBA":                         {"SchedaSINBA", fixtureSchedaSINBA()},
 		"indicatore ICEF":                      {"IndicatoreICEF", fixtureICEF()},
 		"selezione minorenne":                  {"SelezioneISEE", fixtureSelezioneMinorenne()},
 		"selezione dottorato":                  {"SelezioneISEE", fixtureSelezioneDottorato()},
@@ -473,6 +475,10 @@ func TestBrokenInstancesDoNotValidate(t *testing.T) {
 		{"denominazione too short", "PrestazioneSociale", strings.Replace(mustJSON(fixturePrestazionePeriodica()), "Contributo retta asilo nido", "Nido", 1)},
 		{"periodoErogazione 13", "PrestazioneSociale", strings.Replace(mustJSON(fixturePrestazionePeriodica()), `"periodoErogazione":10`, `"periodoErogazione":13`, 1)},
 		{"anno ICEF as string", "IndicatoreICEF", strings.Replace(mustJSON(fixtureICEF()), `"anno":2025`, `"anno":"2025"`, 1)},
+		{"SINBA without famiglia", "SchedaSINBA", strings.Replace(mustJSON(fixtureSchedaSINBA()), `"famiglia":[1,3]`, `"famiglia":[]`, 1)},
+		{"SINBA fonteSegnalazione 15", "SchedaSINBA", strings.Replace(mustJSON(fixtureSchedaSINBA()), `"fonteSegnalazione":2`, `"fonteSegnalazione":15`, 1)},
+		{"SINBA idBeneficiario too long", "SchedaSINBA", strings.Replace(mustJSON(fixtureSchedaSINBA()), `"TN-MIN-000042"`, `"TN-MIN-000042-0000000"`, 1)},
+		{"SINBA with a codiceFiscale", "SchedaSINBA", strings.Replace(mustJSON(fixtureSchedaSINBA()), `{`, `{"codiceFiscale":"RSSLCU15C01L378Y",`, 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := v.Validate(tc.schema, []byte(tc.doc)); err == nil {

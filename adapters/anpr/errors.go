@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/welfaregov/gateway/adapters/anpr/e002"
 	"github.com/welfaregov/gateway/adapters/upstream"
-	"github.com/welfaregov/gateway/contracts"
 )
 
 // Reason says what kind of failure an *Error is.
@@ -214,13 +212,7 @@ func hasReason(err error, r Reason) bool {
 	return errors.As(err, &e) && e.Reason == r
 }
 
-// cfPattern finds codice-fiscale-shaped words (omocodia letters included) in upstream texts.
-var cfPattern = regexp.MustCompile(`[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]`)
-
-func maskCF(s string) string {
-	return cfPattern.ReplaceAllStringFunc(s, func(m string) string {
-		return contracts.MaskCodiceFiscale(strings.ToUpper(m))
-	})
-}
+// maskCF masks the codici fiscali in an upstream text (ANPR's listaErrori, GovWay's detail).
+func maskCF(s string) string { return upstream.MaskCodiciFiscali(s) }
 
 var _ upstream.Classified = (*Error)(nil)

@@ -1,10 +1,8 @@
 package anpr
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,11 +11,10 @@ import (
 	"time"
 
 	"github.com/welfaregov/gateway/adapters/anpr/anprtest"
+	"github.com/welfaregov/gateway/adapters/internal/fixturetest"
 	"github.com/welfaregov/gateway/contracts"
 	"github.com/welfaregov/gateway/contracts/openapi"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current translation")
 
 // ricevuta is the fixed acquisition time of every fixture translation.
 var ricevuta = time.Date(2025, 6, 1, 8, 30, 0, 0, time.UTC)
@@ -67,11 +64,7 @@ var fixtures = []fixture{
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return fixturetest.Read(t, filepath.Join("testdata", name+".json"))
 }
 
 // outcome is what a golden file holds: the translation, or the error's public parts.
@@ -124,24 +117,7 @@ func interpret(t testing.TB, f fixture) outcome {
 func TestFixturesMatchGolden(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.name, func(t *testing.T) {
-			got, err := json.MarshalIndent(interpret(t, f), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", f.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("translation differs from %s:\n%s", path, got)
-			}
+			fixturetest.Golden(t, filepath.Join("testdata", f.name+".golden.json"), interpret(t, f))
 		})
 	}
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/welfaregov/gateway/adapters/upstream"
-	"github.com/welfaregov/gateway/contracts"
 )
 
 // Reason says why an ICEF call failed. The values are stable codes for logs and the problem
@@ -116,7 +114,7 @@ func (e *Error) UpstreamFault() bool {
 }
 
 // RetryAfterSeconds implements upstream.RetryAfter.
-func (e *Error) RetryAfterSeconds() int { return int((e.RetryAfter + time.Second - 1) / time.Second) }
+func (e *Error) RetryAfterSeconds() int { return upstream.CeilSeconds(e.RetryAfter) }
 
 // Code is the service's problem code, kept with a cached business answer.
 func (e *Error) Code() string { return e.ProblemCode }
@@ -142,16 +140,5 @@ func IsNotFound(err error) bool { return ReasonOf(err) == ReasonNonTrovato }
 // maxText bounds upstream free text kept in errors.
 const maxText = 300
 
-// cfInText finds codici fiscali in free text, so upstream details can go into errors and logs.
-var cfInText = regexp.MustCompile(`(?i)[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]`)
-
-// maskText masks codici fiscali in s and bounds it.
-func maskText(s string) string {
-	s = cfInText.ReplaceAllStringFunc(strings.TrimSpace(s), func(cf string) string {
-		return contracts.MaskCodiceFiscale(strings.ToUpper(cf))
-	})
-	if len(s) > maxText {
-		s = s[:maxText] + "…"
-	}
-	return s
-}
+// maskText masks codici fiscali in upstream free text and bounds it.
+func maskText(s string) string { return upstream.FreeText(s, maxText) }

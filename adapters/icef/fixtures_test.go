@@ -1,10 +1,8 @@
 package icef
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,10 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/internal/fixturetest"
 	"github.com/welfaregov/gateway/contracts/openapi"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/**/*.golden.json from the current translation")
 
 // ricevuta is the fixed acquisition time of every fixture translation.
 var ricevuta = time.Date(2025, 6, 1, 8, 30, 0, 0, time.UTC)
@@ -54,20 +51,7 @@ func summarize(t testing.TB, err error) *errorSummary {
 // fixtureFiles lists testdata/<dir>/*.json without the goldens.
 func fixtureFiles(t testing.TB, dir string) []string {
 	t.Helper()
-	all, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, f := range all {
-		if !strings.HasSuffix(f, ".golden.json") {
-			out = append(out, f)
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("no fixtures in testdata/%s", dir)
-	}
-	return out
+	return fixturetest.Files(t, filepath.Join("testdata", dir), "*.json")
 }
 
 // statusOf reads the status an error fixture comes with from its name (not_found_404.json).
@@ -113,24 +97,7 @@ func TestFixturesMatchGolden(t *testing.T) {
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			out, _ := outcomeOf(t, f)
-			got, err := json.MarshalIndent(out, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(f, ".json") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestFixturesMatchGolden -update, then review the golden)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("translation differs from %s:\n%s", golden, got)
-			}
+			got := fixturetest.Golden(t, strings.TrimSuffix(f, ".json")+".golden.json", out)
 			if strings.Contains(string(got), "BRTLCU80A01L378B") && out.Errore != nil {
 				t.Fatal("an error message quotes a codice fiscale in clear")
 			}

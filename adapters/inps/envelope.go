@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/welfaregov/gateway/adapters/upstream"
 )
 
 // MaxResponseBytes bounds the HTTP body the client reads and ParseRisposta accepts. The largest
@@ -181,11 +183,11 @@ func faultError(op Operazione, f *etree.Element) *Error {
 		case "faultcode":
 			fault.Code = truncate(textOf(c), 128)
 		case "faultstring":
-			fault.String = maskText(truncate(textOf(c), maxFaultText))
+			fault.String = upstream.FreeText(textOf(c), maxFaultText)
 		case "faultactor":
 			fault.Actor = truncate(textOf(c), 256)
 		case "detail":
-			fault.Detail = maskText(truncate(strings.Join(strings.Fields(allText(c)), " "), maxFaultText))
+			fault.Detail = upstream.FreeText(strings.Join(strings.Fields(allText(c)), " "), maxFaultText)
 		}
 	}
 	e := newError(op, ReasonSOAPFault, "INPS answered with a SOAP Fault %s: %s", fault.Code, fault.String)

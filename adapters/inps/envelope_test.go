@@ -165,3 +165,25 @@ func TestParseRispostaBounds(t *testing.T) {
 		t.Errorf("oversized indicator payload: %v", err)
 	}
 }
+
+// TestFaultTextNeverShowsPartOfACodiceFiscale: a fault string longer than maxFaultText with a
+// codice fiscale across the cut keeps no part of the code (the text is masked, then cut).
+func TestFaultTextNeverShowsPartOfACodiceFiscale(t *testing.T) {
+	const cf = "RSSMRA80A01H501U"
+	text := strings.Repeat("x", maxFaultText-8) + " " + cf + " non trovato"
+	body := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>` +
+		text + `</faultstring><detail>` + text + `</detail></soap:Fault></soap:Body></soap:Envelope>`
+	_, err := ParseRisposta(OpConsultazioneAttestazione, []byte(body))
+	var e *Error
+	if !errors.As(err, &e) || e.Fault == nil {
+		t.Fatalf("ParseRisposta = %v, want a SOAP fault", err)
+	}
+	for _, s := range []string{e.Fault.String, e.Fault.Detail, e.Error()} {
+		if strings.Contains(s, cf[:7]) { // the mask keeps the six letters; a seventh character is a leak
+			t.Fatalf("part of the codice fiscale is shown: %q", s[len(s)-40:])
+		}
+	}
+	if !strings.HasSuffix(e.Fault.String, "RSSMRA*…") {
+		t.Fatalf("fault string ends %q, want the masked code cut and marked", e.Fault.String[len(e.Fault.String)-20:])
+	}
+}

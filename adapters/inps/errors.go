@@ -3,12 +3,10 @@ package inps
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/welfaregov/gateway/adapters/upstream"
-	"github.com/welfaregov/gateway/contracts"
 )
 
 // Reason says why an operation failed. The values are stable codes for logs, metrics and the
@@ -199,9 +197,7 @@ func (e *Error) UpstreamFault() bool { return e.Class() == ClassRetryable || ups
 
 // RetryAfterSeconds implements upstream.RetryAfter: INPS's Retry-After advice in whole seconds,
 // rounded up, 0 when it gave none.
-func (e *Error) RetryAfterSeconds() int {
-	return int((e.RetryAfter + time.Second - 1) / time.Second)
-}
+func (e *Error) RetryAfterSeconds() int { return upstream.CeilSeconds(e.RetryAfter) }
 
 var (
 	_ upstream.Classified = (*Error)(nil)
@@ -227,18 +223,10 @@ func newError(op Operazione, r Reason, format string, args ...any) *Error {
 	return &Error{Reason: r, Operazione: op, Detail: fmt.Sprintf(format, args...)}
 }
 
-// cfInText finds codici fiscali (personal, 16 characters) in free text such as DescrizioneErrore.
-var cfInText = regexp.MustCompile(`(?i)\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b`)
-
 // maxDescrizioneErrore bounds the DescrizioneErrore kept in errors: INPS's messages are one line;
 // a longer one is noise (or an HTML page) and must not flood logs.
 const maxDescrizioneErrore = 512
 
-// maskText masks every codice fiscale in s (contracts.MaskCodiceFiscale) and bounds its length, so
-// upstream free text can go into errors and logs.
-func maskText(s string) string {
-	s = cfInText.ReplaceAllStringFunc(s, func(cf string) string {
-		return contracts.MaskCodiceFiscale(strings.ToUpper(cf))
-	})
-	return truncate(strings.TrimSpace(s), maxDescrizioneErrore)
-}
+// maskText masks every codice fiscale in upstream free text and bounds its length, so it can go
+// into errors and logs.
+func maskText(s string) string { return upstream.FreeText(s, maxDescrizioneErrore) }

@@ -1,24 +1,17 @@
 package inps
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/welfaregov/gateway/adapters/inps/inpsxsd"
+	"github.com/welfaregov/gateway/adapters/internal/fixturetest"
 	"github.com/welfaregov/gateway/contracts"
 	"github.com/welfaregov/gateway/contracts/openapi"
 )
-
-// update rewrites the golden files from the current translation. Review every diff before committing:
-// a golden is the expected model, not a snapshot.
-var update = flag.Bool("update", false, "rewrite testdata/**/*.golden.json from the translation (review the diff!)")
 
 // fixtureMeta is the provenance given to every fixture translation.
 var fixtureMeta = Meta{IDRichiesta: "4242", Acquisizione: time.Date(2025, 6, 1, 10, 30, 0, 0, time.UTC)}
@@ -33,75 +26,21 @@ type fixture struct {
 func fixtures(t *testing.T, dir string) []fixture {
 	t.Helper()
 	var out []fixture
-	for _, pattern := range []string{"*.xml", "lenient/*.xml"} {
-		paths, err := filepath.Glob(filepath.Join("testdata", dir, pattern))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range paths {
-			name := strings.TrimSuffix(strings.TrimPrefix(p, filepath.Join("testdata", dir)+string(filepath.Separator)), ".xml")
-			out = append(out, fixture{name: name, path: p, lenient: strings.HasPrefix(name, "lenient")})
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("no fixtures in testdata/%s", dir)
+	base := filepath.Join("testdata", dir)
+	for _, p := range fixturetest.Files(t, base, "*.xml", "lenient/*.xml") {
+		name := strings.TrimSuffix(strings.TrimPrefix(p, base+string(filepath.Separator)), ".xml")
+		out = append(out, fixture{name: name, path: p, lenient: strings.HasPrefix(name, "lenient")})
 	}
 	return out
 }
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// readFile reads a fixture or fails the test.
+func readFile(t testing.TB, path string) []byte { t.Helper(); return fixturetest.Read(t, path) }
 
-// golden compares v's indented JSON with path+".golden.json" (or rewrites it with -update).
+// golden compares v's indented JSON with path's .golden.json (or rewrites it with -update).
 func golden(t *testing.T, path string, v any) []byte {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	got = append(got, '\n')
-	gp := strings.TrimSuffix(path, ".xml") + ".golden.json"
-	if *update {
-		if err := os.WriteFile(gp, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
-	want, err := os.ReadFile(gp)
-	if err != nil {
-		t.Fatalf("missing golden (run go test -run %s -update and review it): %v", t.Name(), err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("translation differs from %s:\n%s", gp, diffLines(string(want), string(got)))
-	}
-	return got
-}
-
-// diffLines shows the first differing lines of two texts.
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < max(len(w), len(g)) && shown < 12; i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want " + wl + "\n  got  " + gl + "\n")
-			shown++
-		}
-	}
-	return b.String()
+	return fixturetest.Golden(t, strings.TrimSuffix(path, ".xml")+".golden.json", v)
 }
 
 var modelValidator = func() func(t *testing.T) *openapi.Validator {

@@ -2,7 +2,6 @@ package inps
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/welfaregov/gateway/adapters/inps/inpsxsd"
+	"github.com/welfaregov/gateway/adapters/internal/fixturetest"
 	"github.com/welfaregov/gateway/contracts"
 )
 
@@ -61,15 +61,7 @@ func TestBuildRequests(t *testing.T) {
 			}
 			built[name] = got
 			path := filepath.Join("testdata", "richiesta", name+".xml")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if want := readFile(t, path); string(want) != string(got) {
-				t.Errorf("envelope differs from %s:\n%s", path, diffLines(string(want), string(got)))
-			}
+			fixturetest.Compare(t, path, got)
 		})
 	}
 	t.Run("xsd", func(t *testing.T) { inpsxsd.New(t).MustValidate(inpsxsd.Envelope, built) })

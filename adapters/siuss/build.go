@@ -164,18 +164,27 @@ func (b *builder) indirizzo(ind *etree.Element, p contracts.Persona) {
 		ind.CreateAttr("CodiceNazione", b.iso(path+"/estero/codiceStato", r.Estero.CodiceStato))
 		return
 	}
-	if contracts.ValidateCodiceIstatComune(r.CodiceIstatComune) != nil {
-		b.fail(path+"/codiceIstatComune", "required", "an Italian residence needs the 6-digit ISTAT comune code")
+	regione, ok := b.region(path+"/codiceIstatComune", r.CodiceIstatComune)
+	if !ok {
 		return
 	}
-	prov, _ := strconv.Atoi(r.CodiceIstatComune[:3])
-	if prov >= len(provinceRegion) || provinceRegion[prov] == "" {
-		b.fail(path+"/codiceIstatComune", "mapping", "ISTAT province %03d is not in the region table", prov)
-		return
-	}
-	ind.CreateAttr("CodiceRegione", provinceRegion[prov])
+	ind.CreateAttr("CodiceRegione", regione)
 	ind.CreateAttr("CodiceComune", r.CodiceIstatComune)
 	ind.CreateAttr("CodiceNazione", isoItalia)
+}
+
+// region returns the SIUSS region code of an Italian comune (ISTAT code), from its province.
+func (b *builder) region(path, comune string) (string, bool) {
+	if contracts.ValidateCodiceIstatComune(comune) != nil {
+		b.fail(path, "required", "an Italian residence needs the 6-digit ISTAT comune code")
+		return "", false
+	}
+	prov, _ := strconv.Atoi(comune[:3])
+	if prov >= len(provinceRegion) || provinceRegion[prov] == "" {
+		b.fail(path, "mapping", "ISTAT province %03d is not in the region table", prov)
+		return "", false
+	}
+	return provinceRegion[prov], true
 }
 
 func (b *builder) prestazione(ps *etree.Element, p contracts.PrestazioneSociale) {

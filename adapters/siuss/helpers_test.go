@@ -1,7 +1,6 @@
 package siuss_test
 
 import (
-	"encoding/json"
 	"os"
 	"testing"
 	"time"
@@ -28,15 +27,7 @@ func populationModels(t testing.TB) []contracts.PrestazioneSociale {
 	pop := population.Build(population.DefaultSeed)
 	out := make([]contracts.PrestazioneSociale, 0, len(pop.Prestazioni))
 	for _, p := range pop.Prestazioni {
-		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var w welfaregov.Prestazione
-		if err := json.Unmarshal(b, &w); err != nil {
-			t.Fatal(err)
-		}
-		m, err := w.ToModel()
+		m, err := welfaregov.Prestazione(*p).ToModel()
 		if err != nil {
 			t.Fatalf("prestazione %s: %v", p.ID, err)
 		}
@@ -60,6 +51,41 @@ func populationFlows(t testing.TB) []populationFlow {
 			t.Fatalf("building flow %d: %v", i, err)
 		}
 		out = append(out, populationFlow{id, m, x})
+	}
+	return out
+}
+
+// sinbaFlow is one SINBA record of the pasim population (a minor in care), translated and built.
+type sinbaFlow struct {
+	id    string
+	model contracts.SchedaSINBA
+	cf    string // the child's codice fiscale, which the flow must not carry
+	xml   []byte
+}
+
+// populationSINBAFlows builds one SINBA flow per insertion record of the population that carries a
+// SINBA block (cancellations have no SINBA counterpart).
+func populationSINBAFlows(t testing.TB) []sinbaFlow {
+	t.Helper()
+	day := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	var out []sinbaFlow
+	for _, p := range population.Build(population.DefaultSeed).Prestazioni {
+		if p.SINBA == nil || p.TipoOperazione == "C" {
+			continue
+		}
+		s, err := welfaregov.Prestazione(*p).ToSINBA()
+		if err != nil {
+			t.Fatalf("prestazione %s: %v", p.ID, err)
+		}
+		id, err := siuss.IDFlusso(testEnte.Codice, siuss.TipoSINBA, day, int64(len(out)+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := siuss.BuildSINBA(id, testEnte, *s)
+		if err != nil {
+			t.Fatalf("building the SINBA flow of %s: %v", p.ID, err)
+		}
+		out = append(out, sinbaFlow{id, *s, p.Beneficiario.CodiceFiscale, x})
 	}
 	return out
 }

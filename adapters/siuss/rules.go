@@ -33,6 +33,7 @@ const (
 	RuleResidenzaItalia = "siuss.residenza-italia" // region and comune when the nation is 380
 	RuleISO3166         = "siuss.iso3166"          // nation and citizenship codes are ISO 3166-1 numeric (or 990)
 	RuleComponentiISEE  = "siuss.componenti-isee"  // SINBA NumeroComponentiISEE is 1..9
+	RulePseudonimo      = "siuss.pseudonimo"       // SINBA IDBeneficiario is a pseudonym, not a codice fiscale
 )
 
 var (
@@ -278,6 +279,9 @@ func (r *rules) sinba(root *etree.Element) {
 		sp := fmt.Sprintf("/Flusso/SINBA[%d]", i+1)
 		if n := len(s.SelectElement("Prestazioni").SelectElements("CodicePrestazione")); n != 1 {
 			r.add(sp+"/Prestazioni[1]", RuleCooperazione, "send one CodicePrestazione per SINBA flow (INPS rejected a two-code sample), found %d", n)
+		}
+		if looksLikeCodiceFiscale(s.SelectAttrValue("IDBeneficiario", "")) {
+			r.add(sp+"/@IDBeneficiario", RulePseudonimo, "SINBA is pseudonymous: the ente's pseudonym of the child, never a codice fiscale")
 		}
 		nazione := s.SelectAttrValue("CodiceNazioneResidenza", "")
 		r.iso(sp+"/@CodiceNazioneResidenza", nazione)

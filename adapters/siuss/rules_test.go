@@ -199,6 +199,12 @@ func TestSpecificationRules(t *testing.T) {
 		{"iso3166/sinba-father", siuss.TipoSINBA, sinbaID, "", edit(t, b.sinba, func(r *etree.Element) {
 			r.SelectElement("SINBA").CreateAttr("CodiceCittadinanzaPadre", "999")
 		}), []string{siuss.RuleISO3166}},
+		{"pseudonimo/codice-fiscale", siuss.TipoSINBA, sinbaID, "", edit(t, b.sinba, func(r *etree.Element) {
+			r.SelectElement("SINBA").CreateAttr("IDBeneficiario", "RSSLCU15C01L378Y")
+		}), []string{siuss.RulePseudonimo}},
+		{"pseudonimo/numeric-codice-fiscale", siuss.TipoSINBA, sinbaID, "", edit(t, b.sinba, func(r *etree.Element) {
+			r.SelectElement("SINBA").CreateAttr("IDBeneficiario", "00355870221")
+		}), []string{siuss.RulePseudonimo}},
 		{"componenti-isee", siuss.TipoSINBA, sinbaID, "", edit(t, b.sinba, func(r *etree.Element) {
 			r.SelectElement("SINBA").CreateAttr("NumeroComponentiISEE", "0")
 		}), []string{siuss.RuleComponentiISEE}},
@@ -244,7 +250,7 @@ func TestSpecificationRules(t *testing.T) {
 	for _, rule := range []string{siuss.RuleNome, siuss.RuleCodiceEnte, siuss.RuleCooperazione, siuss.RuleCodiceFiscale, siuss.RuleOmocodia,
 		siuss.RuleCarattere, siuss.RulePeriodica, siuss.RuleOccasionale, siuss.RuleCampiCarattere, siuss.RuleAnnoFine,
 		siuss.RuleImportoPositivo, siuss.RuleFormatoImporto, siuss.RuleSommaQuote, siuss.RuleDSU, siuss.RuleAreaUtenza,
-		siuss.RuleResidenzaItalia, siuss.RuleISO3166, siuss.RuleComponentiISEE} {
+		siuss.RuleResidenzaItalia, siuss.RuleISO3166, siuss.RuleComponentiISEE, siuss.RulePseudonimo} {
 		if !covered[rule] {
 			t.Errorf("rule %s has no case in the table", rule)
 		}

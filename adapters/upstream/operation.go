@@ -93,9 +93,7 @@ func (e *StatusError) UpstreamFault() bool {
 }
 
 // RetryAfterSeconds is RetryAfter in whole seconds, rounded up.
-func (e *StatusError) RetryAfterSeconds() int {
-	return int((e.RetryAfter + time.Second - 1) / time.Second)
-}
+func (e *StatusError) RetryAfterSeconds() int { return CeilSeconds(e.RetryAfter) }
 
 // maxRetryAfterText bounds the Retry-After value parsed: an HTTP-date is 29 characters.
 const maxRetryAfterText = 64

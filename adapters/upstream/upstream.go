@@ -2,8 +2,9 @@
 // (vouchers, ModI signing, circuit breakers, retries, caching): the transport an adapter's client
 // calls, how an adapter classifies a failure so the runtime knows whether to retry it, count it
 // against the circuit breaker, or treat it as an answer, the Operation an adapter declares for each
-// kind of call (its name, whether it is idempotent, how to check its answers), and the Caller (the
-// operator and the case) that travels in the context.
+// kind of call (its name, whether it is idempotent, how to check its answers), the Caller (the
+// operator and the case) that travels in the context, and how upstream free text becomes fit for
+// errors and logs (FreeText, MaskCodiciFiscali).
 //
 // Adapters import this package; they never import the runtime. The runtime (gateway/...) implements
 // Transport and reads Class.

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/welfaregov/gateway/adapters/welfaregov/wire"
 )
 
 // APIKeyHeader carries the backend API key.
@@ -107,14 +109,8 @@ func NewClient(baseURL, apiKey string, httpClient *http.Client) (*Client, error)
 	return &Client{base: u, apiKey: apiKey, http: httpClient}, nil
 }
 
-// Page is one answer of GET /prestazioni.
-type Page struct {
-	Prestazioni []Prestazione `json:"prestazioni"`
-	// Cursore is what to pass as since for the next page.
-	Cursore string `json:"cursore"`
-	// AltriDisponibili reports whether more changes follow.
-	AltriDisponibili bool `json:"altriDisponibili"`
-}
+// Page is one answer of GET /prestazioni; its items translate with Prestazione(item).ToModel().
+type Page = wire.Page
 
 // Prestazioni reads up to limit (1..MaxPageSize) changes after the cursor since ("" or "0" from
 // the start).
@@ -180,7 +176,7 @@ const maxRicercaItems = 10000
 // benefits. The records are the latest version of each prestazione, cancellations ("C")
 // included.
 func (c *Client) Ricerca(ctx context.Context, cf string) ([]Prestazione, error) {
-	body, err := json.Marshal(map[string]string{"codiceFiscale": cf})
+	body, err := json.Marshal(wire.Ricerca{CodiceFiscale: cf})
 	if err != nil {
 		return nil, fmt.Errorf("welfaregov: ricerca: encoding: %w", err)
 	}
@@ -224,20 +220,12 @@ func ParseRicerca(body []byte) ([]Prestazione, error) {
 }
 
 // Esito is a SIUSS outcome as the backend's sink takes it.
-type Esito struct {
-	IDFlusso            string    `json:"idFlusso"`
-	Tipo                string    `json:"tipo"`
-	TsFlusso            time.Time `json:"tsFlusso"`
-	TsAcquisizione      time.Time `json:"tsAcquisizione"`
-	CodiceEsito         string    `json:"codiceEsito"`
-	DescrizioneEsito    string    `json:"descrizioneEsito,omitempty"`
-	IDAcquisizioneSiuss string    `json:"idAcquisizioneSiuss,omitempty"`
-}
+type Esito = wire.Esito
 
 // InviaEsiti sends a batch to the backend's sink (PUT /esiti), which stores it all or nothing and
 // is idempotent by (idFlusso, tsAcquisizione): resending a batch after a failure is safe.
 func (c *Client) InviaEsiti(ctx context.Context, esiti []Esito) error {
-	body, err := json.Marshal(map[string][]Esito{"elencoEsiti": esiti})
+	body, err := json.Marshal(wire.Esiti{ElencoEsiti: esiti})
 	if err != nil {
 		return fmt.Errorf("welfaregov: esiti: encoding: %w", err)
 	}

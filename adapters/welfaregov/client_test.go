@@ -1,9 +1,14 @@
 package welfaregov_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,17 +19,24 @@ import (
 	"github.com/welfaregov/gateway/gateway/config"
 )
 
-// TestReadsTheWholeBackend: paging the real backend simulator reads every prestazione once, each
-// translating into the model; a wrong key and an outage give typed errors.
-func TestReadsTheWholeBackend(t *testing.T) {
-	pop := population.Build(population.DefaultSeed)
-	faults := fault.New(fault.Options{})
+// startBackend serves the pasim backend simulator of pop on loopback (faults may be nil) and
+// returns a client of it with the right key, and its URL.
+func startBackend(t *testing.T, pop *population.Population, faults *fault.Injector) (*welfaregov.Client, string) {
+	t.Helper()
 	hs := httptest.NewServer(backend.New(backend.Options{Population: pop, Faults: faults}).Handler())
-	defer hs.Close()
+	t.Cleanup(hs.Close)
 	c, err := welfaregov.NewClient(hs.URL, backend.DefaultAPIKey, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, hs.URL
+}
+
+// TestReadsTheWholeBackend: paging the real backend simulator reads every prestazione once, each
+// translating into the model; a wrong key and an outage give typed errors.
+func TestReadsTheWholeBackend(t *testing.T) {
+	pop, faults := population.Build(population.DefaultSeed), fault.New(fault.Options{})
+	c, url := startBackend(t, pop, faults)
 	seen, cursor := map[string]bool{}, "0"
 	for {
 		p, err := c.Prestazioni(t.Context(), cursor, 13)
@@ -36,7 +48,7 @@ func TestReadsTheWholeBackend(t *testing.T) {
 				t.Fatalf("%s read twice", it.ID)
 			}
 			seen[it.ID] = true
-			if _, err := it.ToModel(); err != nil {
+			if _, err := welfaregov.Prestazione(it).ToModel(); err != nil {
 				t.Fatalf("%s: %v", it.ID, err)
 			}
 		}
@@ -48,7 +60,7 @@ func TestReadsTheWholeBackend(t *testing.T) {
 	if len(seen) != len(pop.Prestazioni) {
 		t.Fatalf("read %d prestazioni, want %d", len(seen), len(pop.Prestazioni))
 	}
-	bad, _ := welfaregov.NewClient(hs.URL, "wrong", nil)
+	bad, _ := welfaregov.NewClient(url, "wrong", nil)
 	var we *welfaregov.Error
 	if _, err := bad.Prestazioni(t.Context(), "0", 5); !errors.As(err, &we) || we.Kind != welfaregov.Unauthorized {
 		t.Fatalf("wrong key: %v, want Unauthorized", err)
@@ -83,10 +95,13 @@ func TestParsePage(t *testing.T) {
 
 func FuzzParsePage(f *testing.F) {
 	f.Add([]byte(`{"prestazioni":[{"id":"a","cursore":"3","importoMensile":"1.5"}],"cursore":"3"}`))
+	f.Add([]byte(`{"prestazioni":[{"id":"a","cursore":"3","beneficiario":{"annoNascita":2015,"codiceNazione":"380","codiceComune":"022205"},` +
+		`"sinba":{"idBeneficiario":"L378-MIN-000001","fasciaEtaBeneficiario":"4","dataPrimaSegnalazione":"2025-03","composizioneFamiglia":["1","3"]}}],"cursore":"3"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if p, err := welfaregov.ParsePage(body); err == nil {
 			for _, it := range p.Prestazioni {
-				_, _ = it.ToModel()
+				_, _ = welfaregov.Prestazione(it).ToModel()
+				_, _ = welfaregov.Prestazione(it).ToSINBA()
 			}
 		}
 	})
@@ -95,14 +110,8 @@ func FuzzParsePage(f *testing.F) {
 // TestRicerca: the search returns exactly the simulator's prestazioni of one person (codice fiscale
 // in the body), an unknown person gets an empty list, and failures are typed.
 func TestRicerca(t *testing.T) {
-	pop := population.Build(population.DefaultSeed)
-	faults := fault.New(fault.Options{})
-	hs := httptest.NewServer(backend.New(backend.Options{Population: pop, Faults: faults}).Handler())
-	defer hs.Close()
-	c, err := welfaregov.NewClient(hs.URL, backend.DefaultAPIKey, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pop, faults := population.Build(population.DefaultSeed), fault.New(fault.Options{})
+	c, _ := startBackend(t, pop, faults)
 	want := map[string]int{}
 	for _, p := range pop.Prestazioni {
 		want[p.Beneficiario.CodiceFiscale]++
@@ -197,5 +206,53 @@ func TestConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMalformedDateSpoilsOnlyItsRecord: the backend's wire format carries dates as strings, so a
+// record with a malformed date (stored through the simulator's lenient admin call; refused by name
+// without it) travels in its page, and only that record fails translation, naming the field.
+func TestMalformedDateSpoilsOnlyItsRecord(t *testing.T) {
+	pop := population.Build(population.DefaultSeed)
+	c, url := startBackend(t, pop, nil)
+	var periodic *population.Prestazione
+	for _, p := range pop.Prestazioni {
+		if p.CaratterePrestazione == "1" {
+			periodic = p.Clone()
+			break
+		}
+	}
+	periodic.ID, periodic.DataInizioPrestazione = "PRS-BAD-DATE", "2025-02-30"
+	body, _ := json.Marshal(periodic)
+	put := func(query string) *http.Response {
+		req, _ := http.NewRequest("PUT", url+"/admin/prestazioni/PRS-BAD-DATE"+query, bytes.NewReader(body))
+		req.Header.Set(backend.APIKeyHeader, backend.DefaultAPIKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == 422 && !strings.Contains(string(b), "dataInizioPrestazione") {
+			t.Fatalf("422 without the field named: %s", b)
+		}
+		return resp
+	}
+	if r := put(""); r.StatusCode != 422 {
+		t.Fatalf("a malformed date: %d, want 422", r.StatusCode)
+	}
+	if r := put("?lenient=1"); r.StatusCode != 200 {
+		t.Fatalf("lenient: %d, want 200", r.StatusCode)
+	}
+	page, err := c.Prestazioni(t.Context(), strconv.Itoa(len(pop.Prestazioni)-1), 10)
+	if err != nil || len(page.Prestazioni) != 2 {
+		t.Fatalf("the last population record and the bad one: %d records, %v", len(page.Prestazioni), err)
+	}
+	if _, err := welfaregov.Prestazione(page.Prestazioni[0]).ToModel(); err != nil {
+		t.Fatalf("the good record of the page: %v", err)
+	}
+	var te *welfaregov.TranslationError
+	if _, err := welfaregov.Prestazione(page.Prestazioni[1]).ToModel(); !errors.As(err, &te) || te.Field != "dataInizioPrestazione" || te.ID != "PRS-BAD-DATE" {
+		t.Fatalf("the bad record: %v, want a TranslationError on dataInizioPrestazione", err)
 	}
 }

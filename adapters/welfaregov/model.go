@@ -1,95 +1,30 @@
 // Package welfaregov is the client of the WelfareGOV backend: it reads the granted benefits
 // (prestazioni) changed after a cursor, translates them into the gateway's model, and forwards
 // SIUSS outcomes (esiti) to the backend's idempotent sink. The wire format is the backend's JSON
-// (cmd/pasim simulates it: cmd/pasim/README.md); nothing here imports the simulator.
+// (package wire, which the cmd/pasim simulator encodes too: cmd/pasim/README.md); nothing here
+// imports the simulator.
 package welfaregov
 
 import (
 	"fmt"
 	"strconv"
-	"time"
 
+	"github.com/welfaregov/gateway/adapters/welfaregov/wire"
 	"github.com/welfaregov/gateway/contracts"
 )
 
-// Prestazione is one benefit record as the backend sends it: the PS_PSA_SINA data with SIUSS codes
-// as strings, ISO 3166 nation codes and the ISTAT comune.
-type Prestazione struct {
-	ID                        string       `json:"id"`
-	Ente                      Ente         `json:"ente"`
-	Beneficiario              Beneficiario `json:"beneficiario"`
-	TipoOperazione            string       `json:"tipoOperazione"`
-	PresenzaProvaMezzi        string       `json:"presenzaProvaMezzi"`
-	CaratterePrestazione      string       `json:"caratterePrestazione"`
-	NumeroProtocolloDSU       string       `json:"numeroProtocolloDSU,omitempty"`
-	AnnoProtocolloDSU         string       `json:"annoProtocolloDSU,omitempty"`
-	DataDSU                   string       `json:"dataDSU,omitempty"`
-	CodicePrestazione         string       `json:"codicePrestazione"`
-	DenominazionePrestazione  string       `json:"denominazionePrestazione"`
-	ProtocolloDomanda         string       `json:"protocolloDomanda"`
-	DataEvento                string       `json:"dataEvento,omitempty"`
-	DataInizioPrestazione     string       `json:"dataInizioPrestazione,omitempty"`
-	DataFinePrestazione       string       `json:"dataFinePrestazione,omitempty"`
-	ImportoMensile            *Importo     `json:"importoMensile,omitempty"`
-	PeriodoErogazione         int          `json:"periodoErogazione,omitempty"`
-	DataErogazionePrestazione string       `json:"dataErogazionePrestazione,omitempty"`
-	ImportoPrestazione        *Importo     `json:"importoPrestazione,omitempty"`
-	ImportoQuotaEnte          *Importo     `json:"importoQuotaEnte,omitempty"`
-	ImportoQuotaUtente        *Importo     `json:"importoQuotaUtente,omitempty"`
-	ImportoQuotaSSN           *Importo     `json:"importoQuotaSSN,omitempty"`
-	ImportoQuotaRichiesta     *Importo     `json:"importoQuotaRichiesta,omitempty"`
-	ImportoSogliaISEE         *Importo     `json:"importoSogliaISEE,omitempty"`
-	OreServizioMensile        *Importo     `json:"oreServizioMensile,omitempty"`
-	PresaCarico               string       `json:"presaCarico"`
-	AreaUtenza                string       `json:"areaUtenza,omitempty"`
-	SINA                      *SINA        `json:"sina,omitempty"`
-	AnnullaID                 string       `json:"annullaId,omitempty"`
-	AggiornatoIl              time.Time    `json:"aggiornatoIl"`
-	// Cursore is the change's position in the backend's feed (a decimal integer).
-	Cursore string `json:"cursore"`
-}
+// Prestazione is one benefit record as the backend sends it (the wire format, package wire), with
+// the translation into the model.
+type Prestazione wire.Prestazione
 
-// Importo is an amount as a JSON string or number, kept exact.
-type Importo = contracts.Decimal
-
-// Ente is the administration that granted the benefit.
-type Ente struct {
-	Codice        string `json:"codice"`
-	Denominazione string `json:"denominazione"`
-	Indirizzo     string `json:"indirizzo"`
-	CFOperatore   string `json:"cfOperatore"`
-}
-
-// Beneficiario is the beneficiary's SIUSS data.
-type Beneficiario struct {
-	CodiceFiscale             string `json:"codiceFiscale"`
-	Cognome                   string `json:"cognome"`
-	Nome                      string `json:"nome"`
-	AnnoNascita               int    `json:"annoNascita"`
-	LuogoNascita              string `json:"luogoNascita"`
-	Genere                    string `json:"genere"`
-	CodiceCittadinanza        string `json:"codiceCittadinanza"`
-	CodiceSecondaCittadinanza string `json:"codiceSecondaCittadinanza,omitempty"`
-	CodiceRegione             string `json:"codiceRegione,omitempty"`
-	CodiceComune              string `json:"codiceComune,omitempty"`
-	CodiceNazione             string `json:"codiceNazione"`
-}
-
-// SINA is the non-self-sufficiency assessment with SIUSS codes as strings.
-type SINA struct {
-	Mobilita                    string   `json:"mobilita"`
-	AttivitaVitaQuotidiana      string   `json:"attivitaVitaQuotidiana"`
-	DisturbiAreaCognitiva       string   `json:"disturbiAreaCognitiva,omitempty"`
-	DisturbiComportamentali     string   `json:"disturbiComportamentali"`
-	NecessitaCureSanitarie      string   `json:"necessitaCureSanitarie,omitempty"`
-	AreaReddituale              string   `json:"areaReddituale"`
-	AreaSupporto                string   `json:"areaSupporto"`
-	FonteDerivazioneValutazione string   `json:"fonteDerivazioneValutazione"`
-	StrumentoValutazione        string   `json:"strumentoValutazione"`
-	FonteDerivazioneInvalidita  string   `json:"fonteDerivazioneInvalidita,omitempty"`
-	NecessitaInterventiSociali  []string `json:"necessitaInterventiSociali,omitempty"`
-	InvaliditaCivile            []string `json:"invaliditaCivile,omitempty"`
-}
+// The parts of a record, as package wire declares them.
+type (
+	Importo      = wire.Importo
+	Ente         = wire.Ente
+	Beneficiario = wire.Beneficiario
+	SINA         = wire.SINA
+	SINBA        = wire.SINBA
+)
 
 // TranslationError says which field of a backend record could not be mapped to the model. It
 // never contains the field's value.
@@ -184,7 +119,7 @@ func (p Prestazione) ToModel() (contracts.PrestazioneSociale, error) {
 	}
 	m.Beneficiario = ben
 	if s := p.SINA; s != nil {
-		v, field := s.toModel()
+		v, field := sinaToModel(s)
 		if field != "" {
 			return fail("sina."+field, "not a SIUSS code")
 		}
@@ -243,7 +178,7 @@ func (p Prestazione) beneficiario() (contracts.Persona, *fieldErr) {
 	return out, nil
 }
 
-func (s *SINA) toModel() (*contracts.ValutazioneSINA, string) {
+func sinaToModel(s *SINA) (*contracts.ValutazioneSINA, string) {
 	v := &contracts.ValutazioneSINA{NecessitaInterventiSociali: s.NecessitaInterventiSociali}
 	for _, f := range []struct {
 		name     string
@@ -279,6 +214,114 @@ func (s *SINA) toModel() (*contracts.ValutazioneSINA, string) {
 		v.InvaliditaCivile = append(v.InvaliditaCivile, n)
 	}
 	return v, ""
+}
+
+// ToSINBA translates the record's SINBA block into the model, or returns nil when the record has
+// none. The child's year of birth and residence come from the beneficiary (ISO 3166 nation to
+// ISTAT state, the ISTAT comune in Italy) and the service from codicePrestazione; the codice
+// fiscale and the names are never copied: the SINBA record is pseudonymous. Codes are mapped
+// (strings to integers, "1"/"2" to yes/no, "YYYY-MM" months to dates); their ranges are the
+// SIUSS validator's to judge.
+func (p Prestazione) ToSINBA() (*contracts.SchedaSINBA, error) {
+	w := p.SINBA
+	if w == nil {
+		return nil, nil
+	}
+	fail := func(field, reason string) (*contracts.SchedaSINBA, error) {
+		return nil, &TranslationError{ID: p.ID, Field: field, Reason: reason}
+	}
+	s := &contracts.SchedaSINBA{
+		IDBeneficiario:    w.IDBeneficiario,
+		AnnoNascita:       p.Beneficiario.AnnoNascita,
+		CodicePrestazione: p.CodicePrestazione,
+		Provenienza: &contracts.Provenienza{
+			Sistema: contracts.SistemaWelfareGOV, Operazione: "prestazioni", IDOperazione: p.ID,
+			DataOraAcquisizione: p.AggiornatoIl.UTC(),
+		},
+	}
+	istat, ok := contracts.StatoISTAT(p.Beneficiario.CodiceNazione)
+	if !ok {
+		return fail("beneficiario.codiceNazione", "not the ISO 3166-1 numeric code of a known state (SINBA needs the residence)")
+	}
+	s.CodiceStatoResidenza = istat
+	if p.Beneficiario.CodiceNazione == "380" {
+		s.CodiceIstatComuneResidenza = p.Beneficiario.CodiceComune
+	}
+	for _, c := range []struct {
+		field string
+		raw   string
+		dst   *int
+	}{
+		{"fasciaEtaBeneficiario", w.FasciaEtaBeneficiario, &s.FasciaEta},
+		{"condizioneMinore", w.CondizioneMinore, &s.CondizioneMinore},
+		{"luogoVita", w.LuogoVita, &s.LuogoVita},
+		{"scuolaFrequentata", w.ScuolaFrequentata, &s.ScuolaFrequentata},
+		{"condizioneLavoro", w.CondizioneLavoro, &s.CondizioneLavoro},
+		{"tipoDisabilita", w.TipoDisabilita, &s.TipoDisabilita},
+		{"fonteSegnalazione", w.FonteSegnalazione, &s.FonteSegnalazione},
+		{"valutazioneMinore", w.ValutazioneMinore, &s.ValutazioneMinore},
+		{"valutazioneFamigliaMinore", w.ValutazioneFamigliaMinore, &s.ValutazioneFamigliaMinore},
+	} {
+		if c.raw == "" && c.field == "tipoDisabilita" {
+			continue
+		}
+		n, ok := sinbaCode(c.raw)
+		if !ok {
+			return fail("sinba."+c.field, "not a SIUSS code")
+		}
+		*c.dst = n
+	}
+	for _, c := range []struct {
+		field string
+		raw   string
+		dst   *bool
+	}{
+		{"minoreStranieroNoAcc", w.MinoreStranieroNoAcc, &s.MinoreStranieroNonAccompagnato},
+		{"disabilita", w.Disabilita, &s.Disabilita},
+		{"segnalazioneAutoritaGiudiziaria", w.SegnalazioneAutoritaGiudiziaria, &s.SegnalazioneAutoritaGiudiziaria},
+		{"provvedimentoGiudiziario", w.ProvvedimentoGiudiziario, &s.ProvvedimentoGiudiziario},
+	} {
+		switch c.raw {
+		case "1":
+			*c.dst = true
+		case "2":
+		default:
+			return fail("sinba."+c.field, "not 1 or 2")
+		}
+	}
+	for _, d := range []struct {
+		field    string
+		raw      string
+		dst      *contracts.Data
+		required bool
+	}{
+		{"dataPrimaSegnalazione", w.DataPrimaSegnalazione, &s.DataPrimaSegnalazione, true},
+		{"dataSegnalazione", w.DataSegnalazione, &s.DataSegnalazione, false},
+		{"dataProvvedimentoGiudiziario", w.DataProvvedimentoGiudiziario, &s.DataProvvedimentoGiudiziario, false},
+	} {
+		if d.raw == "" && !d.required {
+			continue
+		}
+		v, err := contracts.ParseData(d.raw)
+		if err != nil || v.Precision() < contracts.PrecisionMonth {
+			return fail("sinba."+d.field, "not a YYYY-MM month")
+		}
+		*d.dst = v
+	}
+	for _, c := range w.ComposizioneFamiglia {
+		n, ok := sinbaCode(c)
+		if !ok {
+			return fail("sinba.composizioneFamiglia", "not a SIUSS code")
+		}
+		s.Famiglia = append(s.Famiglia, n)
+	}
+	return s, nil
+}
+
+// sinbaCode reads a SIUSS code: a small positive integer (the largest SINBA code is 14).
+func sinbaCode(raw string) (int, bool) {
+	n, err := strconv.Atoi(raw)
+	return n, err == nil && n >= 1 && n <= 99
 }
 
 func pick[T any](code string, m map[string]T) (T, bool) {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +16,8 @@ import (
 
 	"github.com/welfaregov/gateway/contracts/openapi"
 	"github.com/welfaregov/gateway/gateway/app"
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // curlCommand is one printed curl command line, parsed back.
 type curlCommand struct {
@@ -83,7 +66,7 @@ func printedCurls(t *testing.T, banner string) []curlCommand {
 // own check; and the demo stops cleanly.
 func TestDemoEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	out := &syncBuffer{}
+	out := &logtest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan Banner, 1)
 	done := make(chan error, 1)

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 )
 
 // The real binary, built once on first use (so `go test -list` and benchmarks do not build it)
@@ -191,25 +193,8 @@ type gatewayProcess struct {
 	cmd    *exec.Cmd
 	urls   map[string]string
 	root   string
-	stderr *lockedBuffer
+	stderr *logtest.Buffer
 	done   chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var bannerURL = regexp.MustCompile(`^  (eservices|internal|admin)\s+(https?://\S+)`)
@@ -231,7 +216,7 @@ func startGateway(t *testing.T, configText string) *gatewayProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gatewayProcess{cmd: cmd, urls: map[string]string{}, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	g := &gatewayProcess{cmd: cmd, urls: map[string]string{}, stderr: &logtest.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = g.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

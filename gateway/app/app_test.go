@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -14,31 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 	"github.com/welfaregov/gateway/gateway/problem"
 	"github.com/welfaregov/gateway/gateway/server"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func writeConfig(t *testing.T, text string) string {
 	t.Helper()
@@ -98,7 +80,7 @@ store:
 
 func TestRunServesStatusAndStops(t *testing.T) {
 	cfg := loopbackConfig(t, "")
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	a, err := New(cfg, Options{LogOutput: logs, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +159,7 @@ func TestRedisDownAtStartThenRecovers(t *testing.T) {
 	t.Setenv("WGW_TEST_CACHE_KEY", "a-test-secret-of-at-least-32-bytes-length")
 	cfg := loopbackConfig(t, "store: {backend: redis, redis: {url: \"redis://"+redisAddr+"/4\"}}\n"+
 		"cache: {key: {env: WGW_TEST_CACHE_KEY}}\n")
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	a, err := New(cfg, Options{LogOutput: logs})
 	if err != nil {
 		t.Fatalf("the gateway must start with Redis down: %v", err)

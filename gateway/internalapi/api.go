@@ -246,9 +246,10 @@ func containsBytes(list []string, b []byte) bool {
 	return false
 }
 
-// codiceFiscale validates a codice fiscale of the request (name is the parameter): shape and
-// check character. The error never echoes the value.
-func codiceFiscale(name, raw string) (string, error) {
+// codiceFiscale validates a codice fiscale of the request: shape and check character. name is the
+// parameter as the contract names it (invalidParams carries it), in says where it is ("path",
+// "query"). The error never echoes the value.
+func codiceFiscale(in, name, raw string) (string, error) {
 	cf := contracts.NormalizeCodiceFiscale(raw)
 	if err := contracts.ValidateCodiceFiscalePersona(cf); err != nil {
 		reason, detail := "format", "not a personal codice fiscale"
@@ -256,7 +257,7 @@ func codiceFiscale(name, raw string) (string, error) {
 		if errors.As(err, &ce) {
 			reason, detail = ce.Reason.String(), ce.Detail
 		}
-		e := problem.New(CodiceFiscaleInvalid, "the codice fiscale in %s is not valid: %s", name, detail).WithCode("codice-fiscale." + reason)
+		e := problem.New(CodiceFiscaleInvalid, "the codice fiscale in the %s parameter %s is not valid: %s", in, name, detail).WithCode("codice-fiscale." + reason)
 		e.Invalid = []problem.InvalidParam{{Name: name, Reason: detail}}
 		return "", e
 	}
@@ -265,7 +266,7 @@ func codiceFiscale(name, raw string) (string, error) {
 
 // pathCF is the subject's codice fiscale from the path, copied out of fasthttp's buffer.
 func pathCF(c *fiber.Ctx) (string, error) {
-	return codiceFiscale("the path", strings.Clone(c.Params("codiceFiscale")))
+	return codiceFiscale("path", "codiceFiscale", strings.Clone(c.Params("codiceFiscale")))
 }
 
 func date(name, v string) (contracts.Data, error) {
@@ -309,7 +310,7 @@ func (a *API) isee(c *fiber.Ctx, ctx context.Context) error {
 		return invalid("prestazione", "a PrestazioneDaErogare code of INPS (A1.01 ... Z9.99)")
 	}
 	if q["beneficiario"] != "" {
-		if d.Beneficiario, err = codiceFiscale("beneficiario", q["beneficiario"]); err != nil {
+		if d.Beneficiario, err = codiceFiscale("query", "beneficiario", q["beneficiario"]); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@
 package logging
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -78,16 +79,63 @@ func sanitizeValue(v slog.Value) slog.Value {
 		case []byte:
 			return slog.StringValue(Sanitize(string(x)))
 		default:
-			// Structs, maps, slices: sanitize their JSON text. Masking and redaction only replace
-			// letters, digits and base64url runs, so the JSON stays valid.
+			// Structs, maps, slices: sanitize their JSON text.
 			b, err := json.Marshal(x)
 			if err != nil {
 				return slog.StringValue(Sanitize(fmt.Sprintf("%+v", x)))
 			}
-			return slog.AnyValue(json.RawMessage(Sanitize(string(b))))
+			return slog.AnyValue(sanitizeJSON(b))
 		}
 	}
 	return v
+}
+
+// sanitizeJSON sanitizes a JSON text. Masking and redaction replace letters, digits and base64url
+// runs, which inside strings keeps the JSON valid and the members in their order; only a bare
+// number that is a numeric codice fiscale becomes invalid once masked. Then the value is walked
+// instead: strings sanitized, such numbers replaced by the masked string (object members come out
+// sorted by name).
+func sanitizeJSON(b []byte) json.RawMessage {
+	out := []byte(Sanitize(string(b)))
+	if json.Valid(out) {
+		return out
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return mustJSON(Sanitize(string(b))) // not reached: b comes from json.Marshal
+	}
+	return mustJSON(sanitizeDecoded(v))
+}
+
+func sanitizeDecoded(v any) any {
+	switch x := v.(type) {
+	case string:
+		return Sanitize(x)
+	case json.Number:
+		if m := Sanitize(x.String()); m != x.String() {
+			return m
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = sanitizeDecoded(x[i])
+		}
+		return x
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[Sanitize(k)] = sanitizeDecoded(e)
+		}
+		return out
+	}
+	return v
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v) // strings, numbers, slices and maps of them always marshal
+	return b
 }
 
 // Millis is d in milliseconds with microsecond precision, the unit access logs use for latency.

@@ -1,13 +1,11 @@
 package logging
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/big"
@@ -16,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/welfaregov/gateway/gateway/config"
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 )
 
 // A codice fiscale with a valid check character (Mario Rossi, born 1 January 1980 in Roma) and
@@ -24,6 +23,9 @@ const (
 	cf        = "RSSMRA80A01H501U"
 	cfOmocode = "RSSMRAULALMHRLMD"
 	cfMasked  = "RSSMRA**********"
+	// The Comune di Trento's numeric codice fiscale (valid check digit), masked.
+	cfNumeric       = "00355870221"
+	cfNumericMasked = "003558**********"
 )
 
 // signedJWT makes a real ES256 JWS with a key generated here, so the test exercises the shape of a
@@ -50,25 +52,10 @@ func signedJWT(t testing.TB, claims string) string {
 	return signingInput + "." + enc.EncodeToString(sig)
 }
 
-type logLine map[string]any
-
-func logLines(t *testing.T, buf *bytes.Buffer) []logLine {
-	t.Helper()
-	var out []logLine
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var m logLine
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("not JSON: %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 func TestJSONShape(t *testing.T) {
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	New(&buf, Config{Level: "debug"}).Debug("hello", "n", 3)
-	l := logLines(t, &buf)[0]
+	l := buf.Lines(t)[0]
 	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(l["time"].(string)) {
 		t.Errorf("time %q is not RFC 3339 UTC", l["time"])
 	}
@@ -78,11 +65,11 @@ func TestJSONShape(t *testing.T) {
 }
 
 func TestLevel(t *testing.T) {
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	log := New(&buf, Config{Level: "warn"})
 	log.Info("hidden")
 	log.Warn("shown")
-	if lines := logLines(t, &buf); len(lines) != 1 || lines[0]["msg"] != "shown" {
+	if lines := buf.Lines(t); len(lines) != 1 || lines[0]["msg"] != "shown" {
 		t.Fatalf("lines %v", lines)
 	}
 	ck := config.NewChecker()
@@ -105,7 +92,7 @@ func (s stringer) String() string { return s.s }
 // TestNoCodiceFiscaleInOutput logs a codice fiscale through every path a value can take and
 // checks the written bytes.
 func TestNoCodiceFiscaleInOutput(t *testing.T) {
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	log := New(&buf, Config{}).With("subject", cf).WithGroup("req")
 	log.Info("lookup for "+strings.ToLower(cf)+" failed",
 		"cf", cf,
@@ -127,7 +114,7 @@ func TestNoCodiceFiscaleInOutput(t *testing.T) {
 	if n := strings.Count(out, cfMasked); n != 11 {
 		t.Errorf("%d masked codes, want 11:\n%s", n, out)
 	}
-	l := logLines(t, &buf)[0]
+	l := buf.Lines(t)[0]
 	if l["subject"] != cfMasked || l["msg"] != "lookup for "+cfMasked+" failed" {
 		t.Errorf("line %v", l)
 	}
@@ -137,10 +124,46 @@ func TestNoCodiceFiscaleInOutput(t *testing.T) {
 	}
 }
 
+type ente struct {
+	Nome   string `json:"nome"`
+	CF     string `json:"cf"`
+	Numero int64  `json:"numero"` // a numeric code held as a JSON number
+}
+
+// TestNoNumericCodiceFiscaleInOutput: an 11-digit codice fiscale is masked on every path, a struct
+// holding it as a bare JSON number still logs valid JSON, and other numbers are left alone.
+func TestNoNumericCodiceFiscaleInOutput(t *testing.T) {
+	var buf logtest.Buffer
+	New(&buf, Config{}).Info("ente "+cfNumeric+" refused",
+		"cf", cfNumeric,
+		"err", errors.New("siuss: CFOperatore "+cfNumeric+" is not enabled"),
+		"struct", ente{Nome: "COMUNE DI TRENTO", CF: cfNumeric, Numero: 80078750587},
+		"list", []any{"x", int64(80078750587)},
+		"other", "cursor 35587022101 and 1767225600000",
+	)
+	out := buf.String()
+	if strings.Contains(out, cfNumeric) || strings.Contains(out, "80078750587") {
+		t.Fatalf("numeric codice fiscale in log output:\n%s", out)
+	}
+	l := buf.Lines(t)[0] // fails on invalid JSON
+	if l["msg"] != "ente "+cfNumericMasked+" refused" || l["cf"] != cfNumericMasked {
+		t.Errorf("line %v", l)
+	}
+	if st := l["struct"].(map[string]any); st["cf"] != cfNumericMasked || st["numero"] != "800787**********" || st["nome"] != "COMUNE DI TRENTO" {
+		t.Errorf("struct attribute %v", st)
+	}
+	if list := l["list"].([]any); list[1] != "800787**********" {
+		t.Errorf("list attribute %v", list)
+	}
+	if l["other"] != "cursor 35587022101 and 1767225600000" {
+		t.Errorf("numbers that are not codes were changed: %v", l["other"])
+	}
+}
+
 func TestNoTokenSignatureInOutput(t *testing.T) {
 	tok := signedJWT(t, `{"sub":"`+cf+`","purposeId":"p1"}`)
 	parts := strings.Split(tok, ".")
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	New(&buf, Config{}).Info("voucher rejected: "+tok,
 		"authorization", "Bearer "+tok,
 		"err", errors.New("modi: bad Agid-JWT-Signature "+tok+": expired"),
@@ -155,7 +178,7 @@ func TestNoTokenSignatureInOutput(t *testing.T) {
 	if n := strings.Count(out, want); n != 4 {
 		t.Fatalf("%d redacted tokens %q, want 4:\n%s", n, want, out)
 	}
-	l := logLines(t, &buf)[0]
+	l := buf.Lines(t)[0]
 	if l["authorization"] != "Bearer "+want {
 		t.Errorf("authorization %q", l["authorization"])
 	}
@@ -212,6 +235,16 @@ func TestMaskCodiciFiscali(t *testing.T) {
 		"1234567890123456":           "1234567890123456",
 		"request 3f2b9c1e-aaaa-bbbb": "request 3f2b9c1e-aaaa-bbbb",
 		"":                           "",
+		// Numeric codes (the Comune di Trento's, and a provisional code of a person): masked
+		// when the check digit is valid, wherever they stand.
+		cfNumeric:                            cfNumericMasked,
+		"ente " + cfNumeric + ": refused":    "ente " + cfNumericMasked + ": refused",
+		`CFOperatore="` + cfNumeric + `   "`: `CFOperatore="` + cfNumericMasked + `   "`,
+		"80078750587,80078750588":            "800787**********,80078750588", // the second has a wrong check digit
+		"1" + cfNumeric:                      "1" + cfNumeric,                // 12 digits: not a code
+		"x" + cfNumeric:                      "x" + cfNumeric,                // part of a longer token
+		"ts=1767225600000":                   "ts=1767225600000",             // epoch ms: 13 digits
+		"size 0035587022":                    "size 0035587022",
 	}
 	for in, want := range cases {
 		if got := MaskCodiciFiscali(in); got != want {
@@ -223,6 +256,7 @@ func TestMaskCodiciFiscali(t *testing.T) {
 func FuzzSanitize(f *testing.F) {
 	f.Add("lookup " + cf + " with eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig")
 	f.Add(cfOmocode)
+	f.Add(`{"n":` + cfNumeric + `,"s":"` + cfNumeric + `     "}`)
 	f.Add("eyJhbGciOiJSU0EifQ.a.b.c.d.e.f")
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Sanitize(s)

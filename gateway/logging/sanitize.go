@@ -17,13 +17,15 @@ import (
 //     signature, makes the token replayable. The hash of the whole token lets an operator match
 //     a token they hold against the log without the log holding it. A header longer than
 //     maxKeptHeader (an x5c chain) is dropped as well.
-//   - Codici fiscali (16-character personal codes, omocodia included, any letter case) become
-//     contracts.MaskCodiceFiscale of themselves: the six letters of surname and name, upper-cased,
-//     then asterisks ("RSSMRA**********").
+//   - Codici fiscali become contracts.MaskCodiceFiscale of themselves (16 characters): a
+//     16-character personal code (omocodia included, any letter case, whatever its check
+//     character) keeps the six letters of surname and name ("RSSMRA**********"); an 11-digit
+//     numeric code (legal persons, and the provisional codes of individuals) whose check digit is
+//     valid keeps its first six digits ("003558**********").
 //
 // Sanitize is idempotent and safe for concurrent use.
 func Sanitize(s string) string {
-	if len(s) < cfLength { // shorter than either pattern: the common case for small attributes
+	if len(s) < cfNumericLength { // shorter than any pattern: the common case for small attributes
 		return s
 	}
 	return MaskCodiciFiscali(RedactTokens(s))
@@ -113,37 +115,51 @@ func isB64URL(c byte) bool {
 }
 
 const (
-	cfLength   = 16
-	cfMonths   = "ABCDEHLMPRST"
-	cfOmocodia = "LMNPQRSTUV" // letters that replace digits under omocodia
+	cfLength        = 16
+	cfNumericLength = 11
+	cfMonths        = "ABCDEHLMPRST"
+	cfOmocodia      = "LMNPQRSTUV" // letters that replace digits under omocodia
 )
 
-// MaskCodiciFiscali masks every personal codice fiscale in s, as described on Sanitize. It matches
-// the code's shape (letters, digits or their omocodia letters, a month letter) regardless of the
-// check character, because a mistyped code is still personal data. A candidate must stand alone:
-// a 16-character run inside a longer run of letters and digits is left as it is. Eleven-digit
-// numeric codes are not masked: they are mostly companies' and cannot be told from other numbers.
+// MaskCodiciFiscali masks every codice fiscale in s, as described on Sanitize. A candidate is a
+// whole run of ASCII letters and digits (a code inside a longer run is left as it is):
+//
+//   - 16 characters with the shape of a personal code (letters, digits or their omocodia letters,
+//     a month letter), regardless of the check character: a mistyped code is still personal data;
+//   - 11 digits whose check digit is valid. The check digit is what tells a numeric codice
+//     fiscale from another number: requiring it, and nothing about the surroundings, masks the
+//     codes wherever they are written (free text, upstream error messages, a SIUSS CFOperatore
+//     padded with spaces) at the price of masking one in ten unrelated 11-digit numbers, which our
+//     logs hardly hold (timestamps in ms have 13 digits, ids, cursors and sizes fewer than 11).
+//     Office-code or context checks would mask less but could let a real code through.
 func MaskCodiciFiscali(s string) string {
 	var out []byte // allocated on the first match only
-	for i := 0; i+cfLength <= len(s); i++ {
+	last := 0      // bytes of s before last are copied to out already
+	for i := 0; i < len(s); {
 		if !isAlnum(s[i]) {
+			i++
 			continue
 		}
-		if i > 0 && isAlnum(s[i-1]) {
-			continue
+		j := i + 1
+		for j < len(s) && isAlnum(s[j]) {
+			j++
 		}
-		if (i+cfLength == len(s) || !isAlnum(s[i+cfLength])) && isCodiceFiscale(s[i:i+cfLength]) {
-			if out == nil {
-				out = []byte(s)
-			}
-			copy(out[i:i+cfLength], contracts.MaskCodiceFiscale(s[i:i+cfLength]))
-			i += cfLength - 1
+		run := s[i:j]
+		if (len(run) == cfLength && isCodiceFiscale(run)) || (len(run) == cfNumericLength && isNumericCodiceFiscale(run)) {
+			out = append(append(out, s[last:i]...), contracts.MaskCodiceFiscale(run)...)
+			last = j
 		}
+		i = j
 	}
 	if out == nil {
 		return s
 	}
-	return string(out)
+	return string(append(out, s[last:]...))
+}
+
+// isNumericCodiceFiscale reports whether the 11 bytes of c are digits with a valid check digit.
+func isNumericCodiceFiscale(c string) bool {
+	return contracts.ValidateCodiceFiscaleNumerico(c) == nil
 }
 
 // isCodiceFiscale reports whether the 16 bytes of c have the shape SSSNNNYYMDDZZZZC, where each

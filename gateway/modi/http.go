@@ -72,7 +72,7 @@ func (g *HTTPGuard) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		g.WriteError(w, r, err)
 		return
 	}
-	writeProblem(w, err)
+	problem.WriteHTTP(w, err) // a *secerr.Error maps through problem.From
 }
 
 func (g *HTTPGuard) publicURL(r *http.Request) string {
@@ -84,16 +84,4 @@ func (g *HTTPGuard) publicURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + r.URL.RequestURI()
-}
-
-// writeProblem writes err as problem+json (a *secerr.Error maps through problem.From).
-func writeProblem(w http.ResponseWriter, err error) {
-	resp := problem.From(err, "")
-	for k, v := range resp.Header {
-		w.Header().Set(k, v)
-	}
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Problem.JSON())
 }

@@ -198,6 +198,21 @@ func From(err error, requestID string) Response {
 	return Response{Status: status, Header: h, Problem: p, Err: e}
 }
 
+// WriteHTTP writes err with net/http (the Fiber listeners have their own writer): the status,
+// headers and body From maps it to, as application/problem+json with Cache-Control: no-store
+// (a problem may name what was asked about). No request id: net/http users (the modi middleware,
+// the pasim simulators) have none.
+func WriteHTTP(w http.ResponseWriter, err error) {
+	resp := From(err, "")
+	for k, v := range resp.Header {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Problem.JSON())
+}
+
 // RetryAfterSeconds formats d as a Retry-After delay in whole seconds, rounded up, at least 1.
 func RetryAfterSeconds(d time.Duration) string {
 	s := int64((d + time.Second - 1) / time.Second)

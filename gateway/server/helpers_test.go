@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,49 +10,14 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 	"github.com/welfaregov/gateway/gateway/problem"
 )
-
-// syncBuffer is a log sink safe for the server's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines parses the JSON log lines written so far.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", l)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // testConfig binds every listener to a free loopback port.
 func testConfig() Config {
@@ -67,7 +31,7 @@ func testConfig() Config {
 // running is a started Server with clients for it.
 type running struct {
 	srv    *Server
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 	client *http.Client // trusts the dev root
 	cancel context.CancelFunc
 	done   chan error
@@ -86,7 +50,7 @@ func start(t *testing.T, cfg Config, setup func(*Server)) *running {
 // startOpts is start with Options (an Observer); the logger and run directory are the test's.
 func startOpts(t *testing.T, cfg Config, opts Options, setup func(*Server)) *running {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	opts.Logger, opts.RunDir = slog.New(logging.NewHandler(logs, slog.LevelDebug)), t.TempDir()
 	srv, err := New(cfg, opts)
 	if err != nil {

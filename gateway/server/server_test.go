@@ -176,7 +176,7 @@ func TestCorrelationID(t *testing.T) {
 			}
 		})
 	}
-	for _, l := range r.logs.lines(t) {
+	for _, l := range r.logs.Lines(t) {
 		if id, _ := l["request_id"].(string); id != "" && !SaneRequestID(id) {
 			t.Fatalf("unsafe id logged: %q", id)
 		}
@@ -213,7 +213,7 @@ func TestAccessLog(t *testing.T) {
 		t.Fatalf("codice fiscale from the URL reached the log:\n%s", r.logs)
 	}
 	got := map[string]map[string]any{}
-	for _, l := range r.logs.lines(t) {
+	for _, l := range r.logs.Lines(t) {
 		if l["msg"] == "request" {
 			got[l["request_id"].(string)] = l
 		}

@@ -2,7 +2,6 @@ package siussfeed_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -27,6 +25,7 @@ import (
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/contracts"
 	"github.com/welfaregov/gateway/contracts/openapi"
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/siussfeed"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/memory"
@@ -56,29 +55,16 @@ func redisStore(t testing.TB) store.Store {
 // redisPair returns two stores with separate clients over the same keys: two replicas.
 func redisPair(t testing.TB) (store.Store, store.Store) {
 	t.Helper()
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379"
-	}
-	opt, err := redis.ParseURL(raw)
+	url := redistest.SharedURLDB(t, redisDB)
+	prefix := redistest.Prefix()
+	redistest.DeleteKeys(t, url, prefix)
+	opt, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.DB = redisDB
-	prefix := fmt.Sprintf("wgwtest:siuss:%d:", time.Now().UnixNano())
-	c := redis.NewClient(opt)
-	if err := c.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("no Redis at %s: these tests need a real one: %v", raw, err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := c.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-		_ = c.Close()
-	})
-	return redisstore.NewFromClient(redis.NewClient(opt), prefix), redisstore.NewFromClient(redis.NewClient(opt), prefix)
+	a, b := redis.NewClient(opt), redis.NewClient(opt)
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	return redisstore.NewFromClient(a, prefix), redisstore.NewFromClient(b, prefix)
 }
 
 func memStore(t testing.TB) store.Store {
@@ -239,15 +225,24 @@ func publishAll(t testing.TB, p *siussfeed.Publisher) (published, rejected int) 
 	}
 }
 
-// expected counts the population's prestazioni of the configured enti.
+// expected counts the flows the population's prestazioni of the configured enti make: one
+// PS_PSA_SINA flow each, and a SINBA flow for each insertion about a minor in care.
 func expected() map[string]int {
 	m := map[string]int{}
 	for _, p := range population.Build(population.DefaultSeed).Prestazioni {
 		if p.Ente.Codice == trento.Codice || p.Ente.Codice == rovereto.Codice {
-			m[p.Ente.Codice]++
+			m[p.Ente.Codice] += flowsOf(p)
 		}
 	}
 	return m
+}
+
+// flowsOf is the test's own statement of how many flows a backend record makes.
+func flowsOf(p *population.Prestazione) int {
+	if p.SINBA != nil && p.TipoOperazione == "I" {
+		return 2
+	}
+	return 1
 }
 
 // TestPublishThenPage: the publisher moves every prestazione of the configured enti from the real
@@ -270,7 +265,7 @@ func TestPublishThenPage(t *testing.T) {
 		for _, ente := range []siuss.Ente{trento, rovereto} {
 			base := serve(t, &siussfeed.Handlers{Feed: feed, Ente: siussfeed.SingleEnte(ente.Codice)})
 			var since int64
-			seen := map[string]bool{}
+			seen, tipi := map[string]bool{}, map[siuss.Tipo]int{}
 			for {
 				a := call(t, "GET", fmt.Sprintf("%s/flussi?since=%d&limit=4", base, since), nil, nil)
 				if a.header.Get("Cache-Control") != "no-store" {
@@ -285,14 +280,18 @@ func TestPublishThenPage(t *testing.T) {
 				}
 				for _, f := range page {
 					ts := tsMillis(t, f.TsFlusso)
-					if ts <= since || seen[f.IDFlusso] || f.CodiceEnte != ente.Codice || f.DenominazioneEnte != ente.Denominazione || f.Tipo != siuss.TipoPS {
+					if ts <= since || seen[f.IDFlusso] || f.CodiceEnte != ente.Codice || f.DenominazioneEnte != ente.Denominazione {
 						t.Fatalf("flow %+v after since %d: out of order, repeated or of another ente", f, since)
 					}
 					seen[f.IDFlusso], since = true, ts
+					tipi[f.Tipo]++
 				}
 			}
 			if len(seen) != want[ente.Codice] {
 				t.Fatalf("ente %s: INPS acquired %d flows, want %d", ente.Codice, len(seen), want[ente.Codice])
+			}
+			if ente == trento && tipi[siuss.TipoSINBA] == 0 {
+				t.Fatalf("Trento's feed has no SINBA flow: %v", tipi)
 			}
 			// GET is a pure read: the same since gives the same page; a since in the future is empty.
 			a1 := call(t, "GET", base+"/flussi?since=0&max_entries=3", nil, nil)
@@ -384,12 +383,7 @@ func TestReaderSeesEveryFlowOnceWhileReplicasPublish(t *testing.T) {
 func readValidFlow(t testing.TB) func(id string) ([]byte, error) {
 	t.Helper()
 	for _, p := range population.Build(population.DefaultSeed).Prestazioni {
-		b, _ := json.Marshal(p)
-		var w welfaregov.Prestazione
-		if json.Unmarshal(b, &w) != nil {
-			continue
-		}
-		m, err := w.ToModel()
+		m, err := welfaregov.Prestazione(*p).ToModel()
 		if err != nil {
 			continue
 		}

@@ -71,7 +71,8 @@ func NewPublisher(feed *Feed, src Source, o PublisherOptions) *Publisher {
 
 // Round is what one RunOnce did.
 type Round struct {
-	// Published flows, Rejected records (in the scarti queue), Skipped records of enti this
+	// Published and Rejected count flows (appended, or refused into the scarti queue): a record of
+	// a minor in care makes a PS_PSA_SINA and a SINBA flow. Skipped counts records of enti this
 	// gateway does not serve.
 	Published, Rejected, Skipped int
 	// More reports whether the backend has more changes right now.
@@ -79,8 +80,8 @@ type Round struct {
 }
 
 // RunOnce takes the publisher lock (or returns ErrNotLeader), reads one page of backend changes
-// after the stored cursor, publishes each as a flow of its ente (or records it in the scarti queue
-// with its reasons), advancing the cursor after every record, and releases the lock. A store or
+// after the stored cursor, publishes each as the flows of its ente (or records them in the scarti
+// queue with their reasons), advancing the cursor after every record, and releases the lock. A store or
 // backend failure stops the round without advancing past the record it concerns, so the next
 // round retries it.
 //
@@ -92,6 +93,11 @@ type Round struct {
 // Corrections and cancellations are records like any other: a backend record with tipoOperazione
 // C becomes a new flow with TipoOperazione="C"; the corrected "I" that WelfareGOV issues after the
 // C's OK esito becomes another new flow. Nothing published is ever changed.
+//
+// A record with a SINBA block (a minor in care) also becomes a SINBA flow, after its PS flow and
+// before the cursor moves: the two fail or succeed independently (an unbuildable SINBA record goes
+// to the scarti queue without holding the PS flow back). A cancellation has no SINBA flow: SINBA
+// has no TipoOperazione, so nothing can withdraw a SINBA record (siuss-waas.md §8 q2).
 func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 	st := p.feed.st
 	ok, err := st.SetIfAbsent(ctx, publisherLockKey, p.owner, p.o.LockTTL)
@@ -121,17 +127,9 @@ func (p *Publisher) RunOnce(ctx context.Context) (Round, error) {
 		if err := p.stillLeader(ctx); err != nil {
 			return r, err
 		}
-		outcome, err := p.publishOne(ctx, item)
+		err := p.publishRecord(ctx, &r, welfaregov.Prestazione(item))
 		if err != nil {
 			return r, err
-		}
-		switch outcome {
-		case published:
-			r.Published++
-		case rejected:
-			r.Rejected++
-		default:
-			r.Skipped++
 		}
 		if err := st.Set(ctx, publisherCursorKey, []byte(item.Cursore), p.o.CursorTTL); err != nil {
 			return r, fmt.Errorf("siussfeed: saving the backend cursor: %w", err)
@@ -156,45 +154,55 @@ func (p *Publisher) stillLeader(ctx context.Context) error {
 	return nil
 }
 
-type outcome int
-
-const (
-	published outcome = iota
-	rejected
-	skipped
-)
-
-// publishOne publishes one backend record, or records it as refused for operators, or skips a
-// record of an ente not served here. An error means a transient failure (store down): the record
-// must be retried.
-func (p *Publisher) publishOne(ctx context.Context, item welfaregov.Prestazione) (outcome, error) {
-	origine := fmt.Sprintf("prestazione %s (cursore %s)", item.ID, item.Cursore)
-	ente := item.Ente.Codice
-	if _, ok := p.feed.Ente(ente); !ok {
-		p.o.Logger.Debug("siuss: prestazione of an ente not served here", "prestazione", item.ID, "ente", ente)
-		return skipped, nil
+// publishRecord publishes the flows of one backend record (PS, and SINBA for a minor in care),
+// or records them as refused for operators, or skips a record of an ente not served here, counting
+// what it did in r. An error means a transient failure (store down): the record must be retried.
+func (p *Publisher) publishRecord(ctx context.Context, r *Round, item welfaregov.Prestazione) error {
+	ente, ok := p.feed.Ente(item.Ente.Codice)
+	if !ok {
+		p.o.Logger.Debug("siuss: prestazione of an ente not served here", "prestazione", item.ID, "ente", item.Ente.Codice)
+		r.Skipped++
+		return nil
 	}
 	m, err := item.ToModel()
-	if err != nil {
-		if rerr := p.feed.Reject(ctx, ente, Scarto{Tipo: siuss.TipoPS, Origine: origine}, err); rerr != nil {
-			return rejected, rerr
-		}
-		return rejected, nil
+	if err := p.publishFlow(ctx, r, item, siuss.TipoPS, err, func(id string) ([]byte, error) { return siuss.BuildPS(id, ente, m) }); err != nil {
+		return err
 	}
-	e, _ := p.feed.Ente(ente)
-	_, err = p.feed.Publish(ctx, ente, siuss.TipoPS, origine, func(id string) ([]byte, error) {
-		return siuss.BuildPS(id, e, m)
-	})
+	if item.SINBA == nil {
+		return nil
+	}
+	if item.TipoOperazione != "I" && item.TipoOperazione != "" {
+		// A cancellation (or an operation the PS flow could not read): SINBA has no way to withdraw
+		// or change a record, so only insertions are reported there.
+		p.o.Logger.Debug("siuss: no SINBA flow for a record that is not an insertion", "prestazione", item.ID)
+		return nil
+	}
+	s, err := item.ToSINBA()
+	return p.publishFlow(ctx, r, item, siuss.TipoSINBA, err, func(id string) ([]byte, error) { return siuss.BuildSINBA(id, ente, *s) })
+}
+
+// publishFlow publishes one flow of item built by build, or records it in the scarti queue when
+// translateErr (the record could not be translated) or the build or the validation refuses it.
+func (p *Publisher) publishFlow(ctx context.Context, r *Round, item welfaregov.Prestazione, tipo siuss.Tipo, translateErr error, build func(id string) ([]byte, error)) error {
+	ente := item.Ente.Codice
+	origine := fmt.Sprintf("prestazione %s (cursore %s)", item.ID, item.Cursore)
+	if translateErr != nil {
+		r.Rejected++
+		return p.feed.Reject(ctx, ente, Scarto{Tipo: tipo, Origine: origine}, translateErr)
+	}
+	_, err := p.feed.Publish(ctx, ente, tipo, origine, build)
 	var inv *siuss.InvalidFlowError
 	var be *siuss.BuildError
 	switch {
 	case err == nil:
-		return published, nil
+		r.Published++
+		return nil
 	case errors.As(err, &inv), errors.As(err, &be):
-		p.o.Logger.Warn("siuss: flow refused, recorded for operators", "prestazione", item.ID, "ente", ente, "problems", len(problemsOf(err)))
-		return rejected, nil
+		p.o.Logger.Warn("siuss: flow refused, recorded for operators", "prestazione", item.ID, "ente", ente, "tipo", tipo, "problems", len(problemsOf(err)))
+		r.Rejected++
+		return nil
 	}
-	return rejected, err
+	return err
 }
 
 func problemsOf(err error) []siuss.Problem {

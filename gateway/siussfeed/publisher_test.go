@@ -2,7 +2,9 @@ package siussfeed_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/welfaregov/gateway/adapters/siuss"
 	"github.com/welfaregov/gateway/adapters/welfaregov"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/gateway/siussfeed"
 	"github.com/welfaregov/gateway/gateway/store"
 )
@@ -196,4 +199,75 @@ func (s *stallingSource) Prestazioni(ctx context.Context, since string, limit in
 	page, err := s.Source.Prestazioni(ctx, since, limit)
 	s.stall()
 	return page, err
+}
+
+// TestSINBAFlows: a backend record of a minor in care becomes a PS_PSA_SINA flow and a SINBA flow
+// carrying the child's pseudonym and not its codice fiscale; its cancellation makes no SINBA flow;
+// a SINBA block that cannot be translated, or whose pseudonym is the child's codice fiscale, goes to
+// the scarti queue as a SINBA scarto without holding back the PS flow.
+func TestSINBAFlows(t *testing.T) {
+	stores(t, func(t *testing.T, newPair func(testing.TB) (store.Store, store.Store)) {
+		st, _ := newPair(t)
+		feed := newFeed(t, st, nil)
+		srv, client := backendSim(t, nil)
+		pub := siussfeed.NewPublisher(feed, client, siussfeed.PublisherOptions{})
+		publishAll(t, pub)
+		var minor *population.Prestazione
+		for _, p := range population.Build(population.DefaultSeed).Prestazioni {
+			if p.Ente.Codice == trento.Codice && p.SINBA != nil && p.TipoOperazione == "I" {
+				minor = p
+				break
+			}
+		}
+		if minor == nil {
+			t.Fatal("the population has no minor in care in Trento")
+		}
+		flows, err := feed.Since(t.Context(), trento.Codice, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sinba []siussfeed.Flusso
+		for _, f := range flows {
+			if f.Tipo == siuss.TipoSINBA {
+				sinba = append(sinba, f)
+			}
+		}
+		if len(sinba) != 1 || !strings.HasPrefix(sinba[0].IDFlusso, "L378.SINBA.") {
+			t.Fatalf("Trento's SINBA flows: %+v; want the one of its minor in care", sinba)
+		}
+		x, _ := base64.StdEncoding.DecodeString(sinba[0].Flusso)
+		if err := siuss.Validate(siuss.TipoSINBA, sinba[0].IDFlusso, trento.Codice, x); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(x), `IDBeneficiario="`+minor.SINBA.IDBeneficiario+`"`) || strings.Contains(string(x), minor.Beneficiario.CodiceFiscale) {
+			t.Fatalf("the SINBA flow does not carry the pseudonym, or carries the codice fiscale:\n%s", x)
+		}
+
+		cancel := minor.Clone()
+		cancel.ID, cancel.TipoOperazione, cancel.AnnullaID = "PRS-SINBA-C", "C", minor.ID
+		untranslatable := minor.Clone()
+		untranslatable.ID, untranslatable.SINBA.FonteSegnalazione = "PRS-SINBA-BAD", "quindici"
+		identifying := minor.Clone()
+		identifying.ID, identifying.SINBA.IDBeneficiario = "PRS-SINBA-CF", minor.Beneficiario.CodiceFiscale
+		for _, p := range []*population.Prestazione{cancel, untranslatable, identifying} {
+			srv.Upsert(p)
+		}
+		r, err := pub.RunOnce(t.Context())
+		if err != nil || r.Published != 3 || r.Rejected != 2 {
+			t.Fatalf("round %+v, %v: want the 3 PS flows published and the 2 SINBA flows refused", r, err)
+		}
+		scarti, _, err := feed.Scarti(t.Context(), trento.Codice, 0, 10)
+		if err != nil || len(scarti) != 2 {
+			t.Fatalf("scarti %+v, %v", scarti, err)
+		}
+		for i, want := range []string{"PRS-SINBA-BAD", "PRS-SINBA-CF"} {
+			s := scarti[i]
+			if s.Tipo != siuss.TipoSINBA || !strings.Contains(s.Origine, want) || strings.Contains(fmt.Sprint(s), minor.Beneficiario.CodiceFiscale) {
+				t.Fatalf("scarto %d: %+v; want a SINBA scarto of %s without the codice fiscale", i, s, want)
+			}
+		}
+		if p := scarti[1].Problemi; len(p) != 1 || p[0].Rule != siuss.RulePseudonimo {
+			t.Fatalf("the identifying pseudonym's problems: %+v", p)
+		}
+	})
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/internal/opstest"
 	"github.com/welfaregov/gateway/gateway/internal/sectest"
 	"github.com/welfaregov/gateway/gateway/jose"
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 	"github.com/welfaregov/gateway/gateway/resilience"
 )
 
@@ -58,31 +59,14 @@ type consoleWorld struct {
 	up       *consoleUpstream
 	upURL    string
 	otlp     *opstest.Receiver
-	logs     *syncBuffer
+	logs     *logtest.Buffer
 	cf       string
 	consumer *consumer
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newConsoleWorld(t *testing.T) *consoleWorld {
 	t.Helper()
-	cw := &consoleWorld{world: newWorld(t), up: &consoleUpstream{}, otlp: opstest.NewReceiver(t), logs: &syncBuffer{}}
+	cw := &consoleWorld{world: newWorld(t), up: &consoleUpstream{}, otlp: opstest.NewReceiver(t), logs: &logtest.Buffer{}}
 	hs := httptest.NewServer(cw.up)
 	t.Cleanup(hs.Close)
 	cw.upURL = hs.URL

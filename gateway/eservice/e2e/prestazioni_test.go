@@ -32,13 +32,14 @@ func inForce(pop *population.Population, cf string, on population.Date) []*popul
 		if p.Beneficiario.CodiceFiscale != cf || cancelled[p.ID] || p.PresenzaProvaMezzi == "4" {
 			continue
 		}
+		day := on.String() // YYYY-MM-DD strings compare as the dates do
 		switch p.CaratterePrestazione {
 		case "1":
-			if d := p.DataInizioPrestazione; d != nil && !on.Before(*d) && (p.DataFinePrestazione == nil || !p.DataFinePrestazione.Before(on)) {
+			if d := p.DataInizioPrestazione; d != "" && d <= day && (p.DataFinePrestazione == "" || p.DataFinePrestazione >= day) {
 				out = append(out, p)
 			}
 		case "2":
-			if d := p.DataErogazionePrestazione; d != nil && d.Year == on.Year && !on.Before(*d) {
+			if d := p.DataErogazionePrestazione; d != "" && d[:4] == day[:4] && d <= day {
 				out = append(out, p)
 			}
 		}
@@ -51,9 +52,12 @@ func inForce(pop *population.Population, cf string, on population.Date) []*popul
 func subject(t testing.TB, pop *population.Population) (string, population.Date) {
 	t.Helper()
 	for _, p := range pop.Prestazioni {
-		if p.CaratterePrestazione == "1" && p.PresenzaProvaMezzi != "4" && p.DataInizioPrestazione != nil &&
-			len(inForce(pop, p.Beneficiario.CodiceFiscale, *p.DataInizioPrestazione)) > 0 {
-			return p.Beneficiario.CodiceFiscale, *p.DataInizioPrestazione
+		if p.CaratterePrestazione != "1" || p.PresenzaProvaMezzi == "4" {
+			continue
+		}
+		var start population.Date
+		if err := start.UnmarshalText([]byte(p.DataInizioPrestazione)); err == nil && len(inForce(pop, p.Beneficiario.CodiceFiscale, start)) > 0 {
+			return p.Beneficiario.CodiceFiscale, start
 		}
 	}
 	t.Fatal("the population has no means-tested periodic benefit")

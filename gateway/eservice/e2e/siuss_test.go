@@ -63,28 +63,38 @@ func waitFlows(t testing.TB, g *gateway, inps *consumer, n int) []siussfeed.Flus
 	}
 }
 
-// expectedFlows counts the population's prestazioni per ente.
+// expectedFlows counts the flows of the population's prestazioni per ente.
 func expectedFlows(pop *population.Population) map[string]int {
 	out := map[string]int{}
 	for _, p := range pop.Prestazioni {
-		out[p.Ente.Codice]++
+		out[p.Ente.Codice] += flowsOf(p)
 	}
 	return out
 }
 
-// realXSD is INPS's PS_PSA_SINA schema file: from the shared samples when WGW_SAMPLES_DIR is set,
-// else the identical copy embedded in adapters/siuss (INPS's file, MIT).
-func realXSD(t testing.TB) string {
+// flowsOf is the test's own statement of how many flows a backend record makes: a PS_PSA_SINA
+// flow, and a SINBA flow for an insertion about a minor in care.
+func flowsOf(p *population.Prestazione) int {
+	if p.SINBA != nil && p.TipoOperazione == "I" {
+		return 2
+	}
+	return 1
+}
+
+// realXSD is INPS's schema file of a flow type: from the shared samples when WGW_SAMPLES_DIR is
+// set, else the identical copy embedded in adapters/siuss (INPS's file, MIT).
+func realXSD(t testing.TB, tipo siuss.Tipo) string {
 	t.Helper()
+	name := map[siuss.Tipo]string{siuss.TipoPS: "PS_PSA_SINA201812.xsd", siuss.TipoSINBA: "SINBA.xsd"}[tipo]
 	if dir := os.Getenv("WGW_SAMPLES_DIR"); dir != "" {
-		p := filepath.Join(dir, "regional", "siuss-waas", "PS_PSA_SINA201812.xsd")
+		p := filepath.Join(dir, "regional", "siuss-waas", name)
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("WGW_SAMPLES_DIR is set but %s is missing: %v", p, err)
 		}
 		return p
 	}
-	p := filepath.Join(t.TempDir(), "PS_PSA_SINA201812.xsd")
-	if err := os.WriteFile(p, siuss.XSD(siuss.TipoPS), 0o600); err != nil {
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, siuss.XSD(tipo), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -93,7 +103,7 @@ func realXSD(t testing.TB) string {
 // TestSIUSSFeed: INPS, with the PDND voucher alone, pulls each ente's flows through HTTP (the
 // publisher in the gateway fills the logs from the backend): routing by the voucher's audience
 // gives each ente its own flows; every entry matches INPS's contract and every flow validates with
-// xmllint against INPS's real XSD; POST /esiti is taken (204) and needs the voucher too; refusals
+// xmllint against INPS's real XSD of its type (Trento's minor in care has a SINBA flow); POST /esiti is taken (204) and needs the voucher too; refusals
 // are problems without extension members (INPS's Problem forbids them).
 func TestSIUSSFeed(t *testing.T) {
 	if _, err := exec.LookPath("xmllint"); err != nil {
@@ -109,12 +119,12 @@ func TestSIUSSFeed(t *testing.T) {
 	if len(flows) != want["L378"] {
 		t.Fatalf("Trento's feed has %d flows, the backend %d prestazioni of Trento", len(flows), want["L378"])
 	}
-	xsd := realXSD(t)
 	dir := t.TempDir()
-	var files []string
+	files := map[siuss.Tipo][]string{}
 	last := int64(0)
 	for i, f := range flows {
-		if f.CodiceEnte != "L378" || !strings.HasPrefix(f.IDFlusso, "L378.PS.") || f.Tipo != siuss.TipoPS {
+		code := map[siuss.Tipo]string{siuss.TipoPS: "PS", siuss.TipoSINBA: "SINBA"}[f.Tipo]
+		if f.CodiceEnte != "L378" || code == "" || !strings.HasPrefix(f.IDFlusso, "L378."+code+".") {
 			t.Fatalf("flow %d of Trento's feed: %+v", i, f)
 		}
 		if ts := tsOf(t, f); ts <= last {
@@ -130,11 +140,16 @@ func TestSIUSSFeed(t *testing.T) {
 		if err := os.WriteFile(file, xml, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, file)
+		files[f.Tipo] = append(files[f.Tipo], file)
 	}
-	out, err := exec.Command("xmllint", append([]string{"--noout", "--schema", xsd}, files...)...).CombinedOutput()
-	if err != nil || strings.Count(string(out), " validates") != len(files) {
-		t.Fatalf("xmllint on %d flows served: %v\n%s", len(files), err, out)
+	if len(files[siuss.TipoSINBA]) == 0 {
+		t.Fatal("Trento's feed has no SINBA flow for its minor in care")
+	}
+	for tipo, files := range files {
+		out, err := exec.Command("xmllint", append([]string{"--noout", "--schema", realXSD(t, tipo)}, files...)...).CombinedOutput()
+		if err != nil || strings.Count(string(out), " validates") != len(files) {
+			t.Fatalf("xmllint on %d %s flows served: %v\n%s", len(files), tipo, err, out)
+		}
 	}
 
 	first, a := page(t, g, trento, 0, 3)
@@ -221,7 +236,7 @@ func TestSIUSSCursorUnderConcurrentInserts(t *testing.T) {
 		}
 	})
 	seen := map[string]bool{}
-	since, total := int64(0), expectedFlows(w.pop)["L378"]+added
+	since, total := int64(0), expectedFlows(w.pop)["L378"]+added*flowsOf(template)
 	deadline := time.Now().Add(40 * time.Second)
 	for len(seen) < total && time.Now().Before(deadline) {
 		p, _ := page(t, g, inps, since, 7)

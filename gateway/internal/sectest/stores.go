@@ -2,17 +2,13 @@ package sectest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/memory"
 	"github.com/welfaregov/gateway/gateway/store/redisstore"
@@ -38,32 +34,15 @@ func NewMemory(t testing.TB) *memory.Store {
 // protection is about a real shared store.
 func NewRedisPair(t testing.TB) (*redisstore.Store, *redisstore.Store) {
 	t.Helper()
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379"
-	}
-	u, err := url.Parse(raw)
+	url := redistest.SharedURLDB(t, RedisDB)
+	prefix := redistest.Prefix()
+	redistest.DeleteKeys(t, url, prefix)
+	opt, err := redis.ParseURL(url)
 	if err != nil {
-		t.Fatalf("REDIS_URL is not a URL: %v", err)
+		t.Fatal(err)
 	}
-	u.Path = "/" + strconv.Itoa(RedisDB)
-	opt, err := redis.ParseURL(u.String())
-	if err != nil {
-		t.Fatalf("REDIS_URL: %v", err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := "wgwsec:" + hex.EncodeToString(b[:]) + ":"
 	ca, cb := redis.NewClient(opt), redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := ca.Ping(ctx).Err(); err != nil {
-		t.Fatalf("no Redis answers at %s (%v): the replay tests need a real Redis; start redis-server or set REDIS_URL", u.Redacted(), err)
-	}
 	t.Cleanup(func() {
-		if keys, _ := ca.Keys(context.Background(), prefix+"*").Result(); len(keys) > 0 {
-			ca.Del(context.Background(), keys...)
-		}
 		_ = ca.Close()
 		_ = cb.Close()
 	})

@@ -1,36 +1,18 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/welfaregov/gateway/gateway/logging/logtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The codice fiscale travels in the path, but the logs record the route pattern; the operator,
 // workstation, LoA and case of every call are in the log line of the internal API, with the client
 // the API key names.
 func TestLogsNameTheOperatorNeverTheCodiceFiscale(t *testing.T) {
 	w := newWorld(t)
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	w.logs = logs
 	g := w.start(t, "", "WGW_LOG__LEVEL=info")
 	who := withDSUAndICEF(t, w.pop)
@@ -45,11 +27,7 @@ func TestLogsNameTheOperatorNeverTheCodiceFiscale(t *testing.T) {
 		t.Fatalf("a codice fiscale reached the log:\n%s", text)
 	}
 	var access, calls int
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("not a JSON log line: %s", line)
-		}
+	for _, m := range logs.Lines(t) {
 		switch m["msg"] {
 		case "request":
 			if m["listener"] == "internal" && strings.HasPrefix(m["route"].(string), "/api/v1/soggetti/:codiceFiscale") {

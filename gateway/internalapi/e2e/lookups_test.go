@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,22 +148,26 @@ func TestRefusalsAndBusinessAnswers(t *testing.T) {
 		headers      map[string]string
 		status       int
 		code         string
+		invalid      []string // the invalidParams names: the contract's parameters, headers and body fields
 	}{
-		"fail/cf-check-character": {path: "/api/v1/soggetti/" + wrongCheck, status: 400, code: "codice-fiscale.check_character"},
-		"fail/cf-format":          {path: "/api/v1/soggetti/NOTACODICE/isee", status: 400, code: "codice-fiscale.length"},
-		"fail/beneficiario-cf":    {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/isee?beneficiario=" + wrongCheck, status: 400, code: "codice-fiscale.check_character"},
-		"fail/unknown-param":      {path: "/api/v1/soggetti/" + who.CodiceFiscale + "?datariferimento=" + rif, status: 400, code: "invalid-parameter"},
-		"fail/bad-date":           {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/famiglia?dataRiferimento=2025-02-30", status: 400, code: "invalid-parameter"},
-		"fail/bad-tipo":           {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/isee?tipo=CORRENTE", status: 400, code: "invalid-parameter"},
-		"fail/no-politica":        {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/icef", status: 400, code: "invalid-parameter"},
-		"fail/no-operator":        {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Operatore-Id": ""}, status: 400, code: "operator-identity-invalid"},
-		"fail/control-in-case":    {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Riferimento-Pratica": "PRAT\tX"}, status: 400, code: "operator-identity-invalid"},
-		"fail/invalid-utf8":       {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Operatore-Id": "mario\xff"}, status: 400, code: "operator-identity-invalid"},
+		"fail/cf-check-character": {path: "/api/v1/soggetti/" + wrongCheck, status: 400, code: "codice-fiscale.check_character", invalid: []string{"codiceFiscale"}},
+		"fail/cf-format":          {path: "/api/v1/soggetti/NOTACODICE/isee", status: 400, code: "codice-fiscale.length", invalid: []string{"codiceFiscale"}},
+		"fail/beneficiario-cf":    {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/isee?beneficiario=" + wrongCheck, status: 400, code: "codice-fiscale.check_character", invalid: []string{"beneficiario"}},
+		"fail/unknown-param":      {path: "/api/v1/soggetti/" + who.CodiceFiscale + "?datariferimento=" + rif, status: 400, code: "invalid-parameter", invalid: []string{"datariferimento"}},
+		"fail/param-twice":        {path: "/api/v1/soggetti/" + who.CodiceFiscale + "?dataRiferimento=" + rif + "&dataRiferimento=" + rif, status: 400, code: "invalid-parameter", invalid: []string{"dataRiferimento"}},
+		"fail/bad-date":           {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/famiglia?dataRiferimento=2025-02-30", status: 400, code: "invalid-parameter", invalid: []string{"dataRiferimento"}},
+		"fail/bad-tipo":           {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/isee?tipo=CORRENTE", status: 400, code: "invalid-parameter", invalid: []string{"tipo"}},
+		"fail/bad-anno":           {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/icef?politica=x&anno=1999", status: 400, code: "invalid-parameter", invalid: []string{"anno"}},
+		"fail/no-politica":        {path: "/api/v1/soggetti/" + who.CodiceFiscale + "/icef", status: 400, code: "invalid-parameter", invalid: []string{"politica"}},
+		"fail/no-operator":        {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Operatore-Id": ""}, status: 400, code: "operator-identity-invalid", invalid: []string{"Operatore-Id"}},
+		"fail/control-in-case":    {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Riferimento-Pratica": "PRAT\tX"}, status: 400, code: "operator-identity-invalid", invalid: []string{"Riferimento-Pratica"}},
+		"fail/invalid-utf8":       {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Operatore-Id": "mario\xff"}, status: 400, code: "operator-identity-invalid", invalid: []string{"Operatore-Id"}},
 		"fail/no-key":             {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Api-Key": ""}, status: 401, code: "internal-api.credentials-missing"},
 		"fail/wrong-key":          {path: "/api/v1/soggetti/" + who.CodiceFiscale, headers: map[string]string{"Api-Key": apiKey + "x"}, status: 401, code: "internal-api.api-key-invalid"},
 		"fail/verifica-not-json":  {method: "POST", path: "/api/v1/verifiche", body: "x", status: 400, code: "bad-request"},
 		"fail/verifica-invalid": {method: "POST", path: "/api/v1/verifiche", status: 400, code: "invalid-parameter",
-			body: map[string]any{"codiceFiscaleDichiarante": wrongCheck, "componenti": []map[string]string{{"codiceFiscale": who.CodiceFiscale, "rapportoConDichiarante": "X"}}}},
+			body:    map[string]any{"codiceFiscaleDichiarante": wrongCheck, "componenti": []map[string]string{{"codiceFiscale": who.CodiceFiscale, "rapportoConDichiarante": "X"}}},
+			invalid: []string{"codiceFiscaleDichiarante", "componenti/0/rapportoConDichiarante"}},
 		"fail/verifica-unknown-member": {method: "POST", path: "/api/v1/verifiche", status: 400, code: "bad-request",
 			body: map[string]any{"codiceFiscaleDichiarante": who.CodiceFiscale, "componenti": []any{}, "reddito": 1}},
 		"fail/verifica-media-type": {method: "POST", path: "/api/v1/verifiche", headers: map[string]string{"Content-Type": "text/plain"},
@@ -187,9 +192,18 @@ func TestRefusalsAndBusinessAnswers(t *testing.T) {
 			if strings.Contains(string(a.body), who.CodiceFiscale) || strings.Contains(string(a.body), wrongCheck) {
 				t.Fatalf("the problem quotes a codice fiscale: %s", a.body)
 			}
+			var names []string
+			for _, p := range asList(a.problem(t)["invalidParams"]) {
+				names = append(names, p.(map[string]any)["name"].(string))
+			}
+			if tc.invalid != nil && !slices.Equal(names, tc.invalid) {
+				t.Fatalf("invalidParams names %q, want %q: %s", names, tc.invalid, a.body)
+			}
 		})
 	}
 }
+
+func asList(v any) []any { l, _ := v.([]any); return l }
 
 // A codice fiscale with omocodia in its day digits is valid, but INPS's WSDL cannot carry it:
 // 422 naming the field, nothing sent.

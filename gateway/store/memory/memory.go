@@ -248,8 +248,7 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, expected []byt
 		return false, nil
 	case e.hash != nil, e.log != nil:
 		return false, wrongType("compare and delete")
-	case e.numeric && !bytes.Equal(strconv.AppendInt(nil, e.num, 10), expected),
-		!e.numeric && !bytes.Equal(e.value, expected):
+	case !e.holds(expected):
 		return false, nil
 	}
 	sh.remove(e)
@@ -270,12 +269,20 @@ func (s *Store) CompareAndExpire(ctx context.Context, key string, expected []byt
 		return false, nil
 	case e.hash != nil, e.log != nil:
 		return false, wrongType("compare and expire")
-	case e.numeric && !bytes.Equal(strconv.AppendInt(nil, e.num, 10), expected),
-		!e.numeric && !bytes.Equal(e.value, expected):
+	case !e.holds(expected):
 		return false, nil
 	}
 	sh.setExpiry(e, now+int64(ttl))
 	return true, nil
+}
+
+// holds reports whether a string or counter entry's value is expected; a counter compares as its
+// decimal text, as in Redis.
+func (e *entry) holds(expected []byte) bool {
+	if e.numeric {
+		return bytes.Equal(strconv.AppendInt(nil, e.num, 10), expected)
+	}
+	return bytes.Equal(e.value, expected)
 }
 
 // Incr implements store.Store.

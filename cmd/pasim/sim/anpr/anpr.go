@@ -27,7 +27,8 @@ import (
 // Options configure the simulator. Population is required.
 type Options struct {
 	Population *population.Population
-	Faults     *fault.Injector
+	// Faults wraps every operation; nil means no fault injection.
+	Faults *fault.Injector
 	// Security verifies the inbound PDND voucher and ModI headers of the E002 operations (not of
 	// /status). Nil means RequireModIHeaders (presence only); the PDND simulator plugs real checks in.
 	Security func(http.Handler) http.Handler
@@ -59,10 +60,6 @@ const (
 
 // Handler returns the simulator.
 func Handler(o Options) http.Handler {
-	faults := o.Faults
-	if faults == nil {
-		faults = fault.New(fault.Options{})
-	}
 	secure := o.Security
 	if secure == nil {
 		secure = RequireModIHeaders
@@ -76,15 +73,15 @@ func Handler(o Options) http.Handler {
 			base = DefaultBasePath(c)
 		}
 		base = strings.TrimRight(base, "/")
-		hooks := fault.Hooks{Error: s.injectedError, Quota: quota, Malformed: s.malformed}
+		hooks := fault.Hooks{Error: s.injectedError, Quota: simhttp.QuotaExhausted, Malformed: s.malformed}
 		sec := secure
 		if o.SecurityFor != nil {
 			if f := o.SecurityFor(c); f != nil {
 				sec = f
 			}
 		}
-		op := faults.Wrap(faultName(c), "POST "+base+anpr.OperationPath+" (E002 "+string(c)+")", hooks, sec(s.e002(c)))
-		st := faults.Wrap(faultName(c)+".status", "GET "+base+"/status", fault.Hooks{}, http.HandlerFunc(status))
+		op := o.Faults.Wrap(faultName(c), "POST "+base+anpr.OperationPath+" (E002 "+string(c)+")", hooks, sec(s.e002(c)))
+		st := o.Faults.Wrap(faultName(c)+".status", "GET "+base+"/status", fault.Hooks{}, http.HandlerFunc(status))
 		paths := []string{base}
 		if dash := strings.Replace(base, c.Servizio(false), c.Servizio(true), 1); dash != base {
 			paths = append(paths, dash)
@@ -114,17 +111,11 @@ func status(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("{}"))
 }
 
-// quota is ANPR's answer on an exhausted daily quota: 429 with an empty body.
-func quota(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusTooManyRequests)
-}
-
 // injectedError renders an injected error status as ANPR/GovWay would.
 func (s *server) injectedError(w http.ResponseWriter, r *http.Request, st int) {
 	switch st {
 	case http.StatusTooManyRequests:
-		quota(w, r)
+		simhttp.QuotaExhausted(w, r)
 	case http.StatusServiceUnavailable:
 		WriteGovWayProblem(w, st, GovWayAPIUnavailable, "The API Implementation is temporary unavailable")
 	default:

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/welfaregov/wire"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/simhttp"
@@ -61,7 +62,7 @@ type Server struct {
 
 type entry struct {
 	cursor int64
-	p      *population.Prestazione
+	p      *wire.Prestazione
 }
 
 type storedEsito struct {
@@ -78,9 +79,6 @@ func New(o Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.faults == nil {
-		s.faults = fault.New(fault.Options{})
-	}
 	for _, p := range o.Population.Prestazioni {
 		s.upsert(p.Clone())
 	}
@@ -89,9 +87,9 @@ func New(o Options) *Server {
 
 // Upsert stores p (a new prestazione, or a new version of one with the same ID) and returns its
 // cursor. p is kept: do not change it afterwards.
-func (s *Server) Upsert(p *population.Prestazione) int64 { return s.upsert(p) }
+func (s *Server) Upsert(p *wire.Prestazione) int64 { return s.upsert(p) }
 
-func (s *Server) upsert(p *population.Prestazione) int64 {
+func (s *Server) upsert(p *wire.Prestazione) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.byID[p.ID]; ok {
@@ -104,30 +102,22 @@ func (s *Server) upsert(p *population.Prestazione) int64 {
 	return s.seq
 }
 
-// Item is a prestazione with its cursor, as the list answers carry it.
-type Item struct {
-	*population.Prestazione
-	Cursore string `json:"cursore"`
+// item is the stored prestazione with its cursor, as the answers carry it (a shallow copy: the
+// stored record is never changed).
+func (e entry) item() wire.Prestazione {
+	it := *e.p
+	it.Cursore = strconv.FormatInt(e.cursor, 10)
+	return it
 }
 
-// Page is the answer of GET /prestazioni.
-type Page struct {
-	Prestazioni []Item `json:"prestazioni"`
-	// Cursore is the value to pass as since for the next page (the last item's, or the request's
-	// since when the page is empty).
-	Cursore string `json:"cursore"`
-	// AltriDisponibili reports whether more changes follow this page right now.
-	AltriDisponibili bool `json:"altriDisponibili"`
-}
-
-func (s *Server) since(since int64, limit int) Page {
+func (s *Server) since(since int64, limit int) wire.Page {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := sort.Search(len(s.log), func(i int) bool { return s.log[i].cursor > since })
 	end := min(i+limit, len(s.log))
-	page := Page{Prestazioni: make([]Item, 0, end-i), Cursore: strconv.FormatInt(since, 10), AltriDisponibili: end < len(s.log)}
+	page := wire.Page{Prestazioni: make([]wire.Prestazione, 0, end-i), Cursore: strconv.FormatInt(since, 10), AltriDisponibili: end < len(s.log)}
 	for _, e := range s.log[i:end] {
-		page.Prestazioni = append(page.Prestazioni, Item{e.p, strconv.FormatInt(e.cursor, 10)})
+		page.Prestazioni = append(page.Prestazioni, e.item())
 		page.Cursore = strconv.FormatInt(e.cursor, 10)
 	}
 	return page
@@ -205,12 +195,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	simhttp.WriteJSON(w, http.StatusOK, s.since(since, limit))
 }
 
-type ricerca struct {
-	CodiceFiscale string `json:"codiceFiscale"`
-}
-
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
-	var req ricerca
+	var req wire.Ricerca
 	if err := simhttp.DecodeJSON(r, &req); err != nil {
 		simhttp.WriteProblem(w, err)
 		return
@@ -223,19 +209,19 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	out := []Item{}
+	out := wire.RicercaRisposta{Prestazioni: []wire.Prestazione{}}
 	for _, e := range s.log {
 		if e.p.Beneficiario.CodiceFiscale == cf {
-			out = append(out, Item{e.p, strconv.FormatInt(e.cursor, 10)})
+			out.Prestazioni = append(out.Prestazioni, e.item())
 		}
 	}
 	s.mu.Unlock()
 	// An unknown person gets an empty list, like a person with no benefits: no existence oracle.
-	simhttp.WriteJSON(w, http.StatusOK, map[string]any{"prestazioni": out})
+	simhttp.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) adminUpsert(w http.ResponseWriter, r *http.Request) {
-	var p population.Prestazione
+	var p wire.Prestazione
 	if err := simhttp.DecodeJSON(r, &p); err != nil {
 		simhttp.WriteProblem(w, err)
 		return
@@ -252,7 +238,7 @@ func (s *Server) adminUpsert(w http.ResponseWriter, r *http.Request) {
 	}
 	// ?lenient=1 stores a prestazione that breaks SIUSS rules, to test the gateway's own validation.
 	if r.URL.Query().Get("lenient") != "1" {
-		if err := p.Validate(); err != nil {
+		if err := population.ValidatePrestazione(&p); err != nil {
 			e := problem.Wrap(problem.Unprocessable, err, "the prestazione breaks SIUSS rules (add ?lenient=1 to store it anyway)")
 			for _, one := range unwrapAll(err) {
 				e.Invalid = append(e.Invalid, problem.InvalidParam{Name: "prestazione", Reason: one.Error()})
@@ -261,8 +247,9 @@ func (s *Server) adminUpsert(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	p.Cursore = "" // the backend's to assign
 	cursor := s.upsert(&p)
-	simhttp.WriteJSON(w, http.StatusOK, Item{&p, strconv.FormatInt(cursor, 10)})
+	simhttp.WriteJSON(w, http.StatusOK, entry{cursor, &p}.item())
 }
 
 func unwrapAll(err error) []error {
@@ -273,27 +260,8 @@ func unwrapAll(err error) []error {
 	return []error{err}
 }
 
-// Esito is a SIUSS outcome as the gateway forwards it (siuss-waas.md §3.1, in camelCase).
-type Esito struct {
-	IDFlusso            string    `json:"idFlusso"`
-	Tipo                string    `json:"tipo"`
-	TsFlusso            time.Time `json:"tsFlusso"`
-	TsAcquisizione      time.Time `json:"tsAcquisizione"`
-	CodiceEsito         string    `json:"codiceEsito"`
-	DescrizioneEsito    string    `json:"descrizioneEsito,omitempty"`
-	IDAcquisizioneSiuss string    `json:"idAcquisizioneSiuss,omitempty"`
-}
-
-type esitiRequest struct {
-	ElencoEsiti []Esito `json:"elencoEsiti"`
-}
-
-// Ricevuta acknowledges one esito; the same esito always gets the same IDRicezione.
-type Ricevuta struct {
-	IDFlusso       string    `json:"idFlusso"`
-	TsAcquisizione time.Time `json:"tsAcquisizione"`
-	IDRicezione    string    `json:"idRicezione"`
-}
+// Esito is a SIUSS outcome as the gateway forwards it.
+type Esito = wire.Esito
 
 func esitoKey(e Esito) string {
 	return e.IDFlusso + "|" + e.TsAcquisizione.UTC().Format(time.RFC3339Nano)
@@ -302,7 +270,7 @@ func esitoKey(e Esito) string {
 // storeEsiti stores a batch all-or-nothing. Repeating a batch returns the same receipts; sending a
 // different esito under a known (idFlusso, tsAcquisizione) is a conflict (409) and stores nothing.
 func (s *Server) storeEsiti(w http.ResponseWriter, r *http.Request) {
-	var req esitiRequest
+	var req wire.Esiti
 	if err := simhttp.DecodeJSON(r, &req); err != nil {
 		simhttp.WriteProblem(w, err)
 		return
@@ -351,7 +319,7 @@ func (s *Server) storeEsiti(w http.ResponseWriter, r *http.Request) {
 		}
 		inBatch[k] = e
 	}
-	out := make([]Ricevuta, 0, len(req.ElencoEsiti))
+	out := make([]wire.Ricevuta, 0, len(req.ElencoEsiti))
 	for _, e := range req.ElencoEsiti {
 		k := esitoKey(e)
 		st, ok := s.esiti[k]
@@ -360,7 +328,7 @@ func (s *Server) storeEsiti(w http.ResponseWriter, r *http.Request) {
 			s.esiti[k] = st
 			s.esitiList = append(s.esitiList, k)
 		}
-		out = append(out, Ricevuta{e.IDFlusso, e.TsAcquisizione, st.idRicezione})
+		out = append(out, wire.Ricevuta{IDFlusso: e.IDFlusso, TsAcquisizione: e.TsAcquisizione, IDRicezione: st.idRicezione})
 	}
 	simhttp.WriteJSON(w, http.StatusOK, map[string]any{"ricevute": out})
 }

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/welfaregov/gateway/adapters/welfaregov/wire"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
+	"github.com/welfaregov/gateway/contracts"
 )
 
 var pop = population.Build(population.DefaultSeed)
@@ -74,7 +76,7 @@ func TestPagingReturnsEveryPrestazioneOnceInOrder(t *testing.T) {
 	seen := map[string]bool{}
 	since, last := "0", int64(0)
 	for {
-		var page Page
+		var page wire.Page
 		c.do("GET", "/prestazioni?since="+since+"&limit=7", "", &page)
 		for _, it := range page.Prestazioni {
 			var cur int64
@@ -92,7 +94,7 @@ func TestPagingReturnsEveryPrestazioneOnceInOrder(t *testing.T) {
 	if len(seen) != len(pop.Prestazioni) {
 		t.Fatalf("paged %d prestazioni, the population has %d", len(seen), len(pop.Prestazioni))
 	}
-	var empty Page
+	var empty wire.Page
 	c.do("GET", "/prestazioni?since="+since, "", &empty)
 	if len(empty.Prestazioni) != 0 || empty.Cursore != since {
 		t.Fatalf("past the end: %+v", empty)
@@ -111,7 +113,7 @@ func TestBadQueryAndCodiceFiscaleInURL(t *testing.T) {
 func TestRicerca(t *testing.T) {
 	_, c := start(t, nil)
 	cf := pop.Prestazioni[0].Beneficiario.CodiceFiscale
-	var out struct{ Prestazioni []Item }
+	var out wire.RicercaRisposta
 	if r := c.do("POST", "/prestazioni/ricerca", `{"codiceFiscale":"`+strings.ToLower(cf)+`"}`, &out); r.StatusCode != 200 {
 		t.Fatal(r.StatusCode)
 	}
@@ -128,7 +130,7 @@ func TestRicerca(t *testing.T) {
 			t.Errorf("%q: %d, want %d", body, r.StatusCode, want)
 		}
 	}
-	var none struct{ Prestazioni []Item }
+	var none wire.RicercaRisposta
 	c.do("POST", "/prestazioni/ricerca", `{"codiceFiscale":"RSSMRA80A01H501U"}`, &none)
 	if none.Prestazioni == nil || len(none.Prestazioni) != 0 {
 		t.Fatalf("unknown person: want an empty list, got %+v", none)
@@ -169,21 +171,21 @@ func TestEsitiAreIdempotent(t *testing.T) {
 
 func TestAdminUpsertValidatesAndPublishes(t *testing.T) {
 	_, c := start(t, nil)
-	var tail Page
+	var tail wire.Page
 	c.do("GET", "/prestazioni?since=0&limit=500", "", &tail)
 	p := pop.Prestazioni[0].Clone()
 	p.ID, p.AggiornatoIl = "PRS-TEST-000001", time.Time{}
 	b, _ := json.Marshal(p)
-	var created Item
+	var created wire.Prestazione
 	if r := c.do("POST", "/admin/prestazioni", string(b), &created); r.StatusCode != 200 || created.Cursore == "" {
 		t.Fatalf("create: %d", r.StatusCode)
 	}
-	var page Page
+	var page wire.Page
 	c.do("GET", "/prestazioni?since="+tail.Cursore, "", &page)
 	if len(page.Prestazioni) != 1 || page.Prestazioni[0].ID != "PRS-TEST-000001" {
 		t.Fatalf("the new prestazione is not after the old cursor: %+v", page)
 	}
-	p.ImportoQuotaEnte = population.Euro("0.01") // quotas no longer add up
+	p.ImportoQuotaEnte = contracts.DecimalPtr("0.01") // quotas no longer add up
 	b, _ = json.Marshal(p)
 	if r := c.do("PUT", "/admin/prestazioni/PRS-TEST-000001", string(b), nil); r.StatusCode != 422 {
 		t.Fatalf("invalid prestazione: %d, want 422", r.StatusCode)
@@ -227,7 +229,7 @@ func TestCursorNeverSkipsUnderConcurrentInserts(t *testing.T) {
 	seen := map[string]int{}
 	since := "0"
 	read := func() {
-		var page Page
+		var page wire.Page
 		c.do("GET", "/prestazioni?since="+since+"&limit=13", "", &page)
 		for _, it := range page.Prestazioni {
 			seen[it.ID]++

@@ -120,8 +120,12 @@ func (in *Injector) Register(name, description string, hooks Hooks) {
 	in.order = append(in.order, name)
 }
 
-// Wrap registers the endpoint and returns next wrapped with its faults.
+// Wrap registers the endpoint and returns next wrapped with its faults. A nil Injector injects
+// nothing: it returns next unchanged (a simulator built without one has no faults to serve).
 func (in *Injector) Wrap(name, description string, hooks Hooks, next http.Handler) http.Handler {
+	if in == nil {
+		return next
+	}
 	in.Register(name, description, hooks)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { in.serve(name, w, r, next) })
 }

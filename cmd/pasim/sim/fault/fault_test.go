@@ -417,3 +417,16 @@ func TestParseFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestNilInjectorInjectsNothing: a simulator built without an injector serves its handler as is.
+func TestNilInjectorInjectsNothing(t *testing.T) {
+	var in *Injector
+	h := in.Wrap("x", "GET /x", Hooks{}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+	if rec.Code != http.StatusTeapot {
+		t.Fatalf("status %d, want the handler's 418", rec.Code)
+	}
+}

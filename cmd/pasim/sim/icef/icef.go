@@ -25,7 +25,8 @@ const BasePath = "/rest/icef/v1"
 // Options configure the simulator. Population is required.
 type Options struct {
 	Population *population.Population
-	Faults     *fault.Injector
+	// Faults wraps every operation; nil means no fault injection.
+	Faults *fault.Injector
 	// Security verifies the inbound PDND security (voucher, ModI headers) before the handler runs.
 	// Nil allows every request: the PDND simulator's verifier plugs in here.
 	Security func(http.Handler) http.Handler
@@ -33,19 +34,15 @@ type Options struct {
 
 // Handler returns the ICEF e-service.
 func Handler(o Options) http.Handler {
-	faults := o.Faults
-	if faults == nil {
-		faults = fault.New(fault.Options{})
-	}
 	secure := o.Security
 	if secure == nil {
 		secure = func(h http.Handler) http.Handler { return h }
 	}
 	s := &server{pop: o.Population}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+BasePath+"/indicatori/ricerca", faults.Wrap("icef.indicatori.ricerca", "POST "+BasePath+"/indicatori/ricerca", fault.Hooks{}, secure(http.HandlerFunc(s.ricerca))))
-	mux.Handle("GET "+BasePath+"/politiche", faults.Wrap("icef.politiche", "GET "+BasePath+"/politiche", fault.Hooks{}, secure(http.HandlerFunc(s.politiche))))
-	mux.Handle("GET "+BasePath+"/status", faults.Wrap("icef.status", "GET "+BasePath+"/status", fault.Hooks{}, http.HandlerFunc(status)))
+	mux.Handle("POST "+BasePath+"/indicatori/ricerca", o.Faults.Wrap("icef.indicatori.ricerca", "POST "+BasePath+"/indicatori/ricerca", fault.Hooks{}, secure(http.HandlerFunc(s.ricerca))))
+	mux.Handle("GET "+BasePath+"/politiche", o.Faults.Wrap("icef.politiche", "GET "+BasePath+"/politiche", fault.Hooks{}, secure(http.HandlerFunc(s.politiche))))
+	mux.Handle("GET "+BasePath+"/status", o.Faults.Wrap("icef.status", "GET "+BasePath+"/status", fault.Hooks{}, http.HandlerFunc(status)))
 	mux.HandleFunc("GET "+BasePath+"/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(OpenAPI)

@@ -7,23 +7,51 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
+	"github.com/welfaregov/gateway/contracts/openapi"
 	"gopkg.in/yaml.v3"
 )
 
 var pop = population.Build(population.DefaultSeed)
 
-func post(t *testing.T, url, body string) (*http.Response, []byte) {
+// contract is the simulator's own openapi.yaml: every answer the tests get is checked against it.
+var contract = func() *openapi.Contract {
+	c, err := openapi.NewContract(OpenAPI)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+// call sends a request to the simulator and checks the answer against openapi.yaml (status
+// declared, headers, media type, body schema).
+func call(t *testing.T, method, url, path, body string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Post(url+BasePath+"/indicatori/ricerca", "application/json", strings.NewReader(body))
+	req, err := http.NewRequest(method, url+BasePath+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if err := contract.CheckResponse(method, path, resp.StatusCode, resp.Header, b); err != nil {
+		t.Errorf("%s %s %s: %v\n%s", method, path, body, err, b)
+	}
 	return resp, b
+}
+
+func post(t *testing.T, url, body string) (*http.Response, []byte) {
+	t.Helper()
+	return call(t, http.MethodPost, url, "/indicatori/ricerca", body)
 }
 
 func TestRicercaServesThePopulation(t *testing.T) {
@@ -95,17 +123,31 @@ func TestSecurityHookAndFaults(t *testing.T) {
 	}
 	srv := httptest.NewServer(Handler(Options{Population: pop, Faults: in, Security: deny}))
 	defer srv.Close()
-	if resp, _ := post(t, srv.URL, `{}`); resp.StatusCode != 401 {
-		t.Fatalf("the security hook was not applied: %d", resp.StatusCode)
+	// The hook's own answer is the test's (a bare 401), not the simulator's: not contract-checked.
+	if resp, err := http.Post(srv.URL+BasePath+"/indicatori/ricerca", "application/json", strings.NewReader(`{}`)); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("the security hook was not applied: %v %v", resp, err)
 	}
-	if resp, err := http.Get(srv.URL + BasePath + "/status"); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("/status must bypass the PDND check: %v %v", resp, err)
+	if resp, _ := call(t, http.MethodGet, srv.URL, "/status", ""); resp.StatusCode != 200 {
+		t.Fatalf("/status must bypass the PDND check: %d", resp.StatusCode)
 	}
-	if err := in.Set("icef.indicatori.ricerca", fault.Spec{ErrorRate: 1, ErrorStatus: 503}); err != nil {
+	if err := in.Set("icef.indicatori.ricerca", fault.Spec{ErrorRate: 1, ErrorStatus: 503, RetryAfter: fault.Duration(2 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	if resp, _ := post(t, srv.URL, `{}`); resp.StatusCode != 503 {
-		t.Fatalf("fault not applied: %d", resp.StatusCode)
+	if resp, _ := post(t, srv.URL, `{}`); resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("fault not applied: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestPoliticheAndStatusFollowTheContract: the other operations' answers match openapi.yaml too.
+func TestPoliticheAndStatusFollowTheContract(t *testing.T) {
+	srv := httptest.NewServer(Handler(Options{Population: pop}))
+	defer srv.Close()
+	resp, b := call(t, http.MethodGet, srv.URL, "/politiche", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "assegno-unico-provinciale") {
+		t.Fatalf("GET /politiche: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := call(t, http.MethodGet, srv.URL, "/status", ""); resp.StatusCode != 200 {
+		t.Fatalf("GET /status: %d", resp.StatusCode)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	adapter "github.com/welfaregov/gateway/adapters/inps"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
+	"github.com/welfaregov/gateway/cmd/pasim/sim/simhttp"
 )
 
 // Path is the service's path, from the WSDL's soap:address.
@@ -44,7 +45,7 @@ const (
 // Options configure the simulator. Population is required.
 type Options struct {
 	Population *population.Population
-	// Faults wraps every operation; nil means a private injector with no faults.
+	// Faults wraps every operation; nil means no fault injection.
 	Faults *fault.Injector
 	// Security verifies the inbound PDND security before the operation runs; the PDND simulator's
 	// voucher verifier plugs in here and answers rejections itself (Unauthorized writes them the
@@ -57,23 +58,19 @@ type Options struct {
 
 // Handler returns the SOAP service, served at Path.
 func Handler(o Options) http.Handler {
-	faults := o.Faults
-	if faults == nil {
-		faults = fault.New(fault.Options{})
-	}
 	secure := o.Security
 	if secure == nil {
 		secure = RequireBearer
 	}
 	s := newServer(o)
-	hooks := fault.Hooks{Error: s.injectedError, Quota: quotaExhausted, Malformed: s.malformed}
+	hooks := fault.Hooks{Error: s.injectedError, Quota: simhttp.QuotaExhausted, Malformed: s.malformed}
 	ops := map[adapter.Operazione]http.Handler{
-		adapter.OpConsultazioneAttestazione: faults.Wrap(EndpointAttestazione, "POST "+Path+" SOAPAction ConsultazioneAttestazione", hooks,
+		adapter.OpConsultazioneAttestazione: o.Faults.Wrap(EndpointAttestazione, "POST "+Path+" SOAPAction ConsultazioneAttestazione", hooks,
 			secure(s.operation(adapter.OpConsultazioneAttestazione))),
-		adapter.OpConsultazioneIndicatore: faults.Wrap(EndpointIndicatore, "POST "+Path+" SOAPAction ConsultazioneIndicatore", hooks,
+		adapter.OpConsultazioneIndicatore: o.Faults.Wrap(EndpointIndicatore, "POST "+Path+" SOAPAction ConsultazioneIndicatore", hooks,
 			secure(s.operation(adapter.OpConsultazioneIndicatore))),
 	}
-	other := faults.Wrap(EndpointAltro, "POST "+Path+" with a SOAPAction of no operation", hooks, http.HandlerFunc(actionNotSupported))
+	other := o.Faults.Wrap(EndpointAltro, "POST "+Path+" with a SOAPAction of no operation", hooks, http.HandlerFunc(actionNotSupported))
 	mux := http.NewServeMux()
 	mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -127,19 +124,12 @@ func Unauthorized(w http.ResponseWriter, code, message string) {
 	writeFault(w, http.StatusUnauthorized, "Client", message)
 }
 
-// quotaExhausted is INPS's 429 of an exhausted daily quota: no body (idpay recognises it by the
-// status alone); Retry-After is set by the injector.
-func quotaExhausted(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusTooManyRequests)
-}
-
 // injectedError renders the fault injector's error answers: 429 like the quota, 500 as a SOAP
 // Server fault, 503 as the plain page of a front end whose back end is down.
 func (s *server) injectedError(w http.ResponseWriter, r *http.Request, status int) {
 	switch status {
 	case http.StatusTooManyRequests:
-		quotaExhausted(w, r)
+		simhttp.QuotaExhausted(w, r)
 	case http.StatusInternalServerError:
 		writeFault(w, status, "Server", "Errore interno del servizio ConsultazioneISEE")
 	default:

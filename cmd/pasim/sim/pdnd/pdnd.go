@@ -69,7 +69,7 @@ type Options struct {
 	Seed *Seed
 	// Hosts resolve the {{name}} placeholders of the seed's audiences; "pdnd" is BaseURL.
 	Hosts map[string]string
-	// Faults wraps every endpoint; nil means a private injector with no faults.
+	// Faults wraps every endpoint; nil means no fault injection.
 	Faults *fault.Injector
 	// Store holds the DPoP proof jtis of token requests and the guards' replay records; nil means an
 	// in-memory store owned by the simulator.
@@ -128,9 +128,6 @@ func New(o Options) (_ *Simulator, err error) {
 		return nil, err
 	}
 	s := &Simulator{seed: seed, faults: o.Faults, store: o.Store, grace: o.RotationGrace, purposes: map[string]PurposeInfo{}, eservices: map[string]PurposeInfo{}}
-	if s.faults == nil {
-		s.faults = fault.New(fault.Options{})
-	}
 	if s.grace <= 0 {
 		s.grace = DefaultRotationGrace
 	}

@@ -156,34 +156,25 @@ func TestVouchersOfTheSeed(t *testing.T) {
 		_, err := voucherFor(t, s, "welfaregov-eservizi", "welfaregov-icef")
 		wantCodes(t, err, pdndtest.CodePlatformState, pdndtest.CheckPurposeInactive)
 	})
-	t.Run("fail/semantic-bad-signature", func(t *testing.T) {
-		if err := faults.Set(EndpointToken, fault.Spec{Semantic: SemanticBadSignature}); err != nil {
-			t.Fatal(err)
-		}
-		defer faults.Clear(EndpointToken)
-		tr, err := voucherFor(t, s, "welfaregov-eservizi", "welfaregov-icef")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = v.Verify(context.Background(), tr.AccessToken, gpdnd.Bearer, expect)
-		if secerr.CodeOf(err) != "voucher.signature_invalid" {
-			t.Fatalf("%v", err)
-		}
-	})
-	t.Run("fail/semantic-expired", func(t *testing.T) {
-		if err := faults.Set(EndpointToken, fault.Spec{Semantic: SemanticExpiredVoucher}); err != nil {
-			t.Fatal(err)
-		}
-		defer faults.Clear(EndpointToken)
-		tr, err := voucherFor(t, s, "welfaregov-eservizi", "welfaregov-icef")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = v.Verify(context.Background(), tr.AccessToken, gpdnd.Bearer, expect)
-		if secerr.CodeOf(err) != "voucher.expired" {
-			t.Fatalf("%v", err)
-		}
-	})
+	for name, c := range map[string]struct{ semantic, code string }{
+		"fail/semantic-bad-signature": {SemanticBadSignature, "voucher.signature_invalid"},
+		"fail/semantic-expired":       {SemanticExpiredVoucher, "voucher.expired"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := faults.Set(EndpointToken, fault.Spec{Semantic: c.semantic}); err != nil {
+				t.Fatal(err)
+			}
+			defer faults.Clear(EndpointToken)
+			tr, err := voucherFor(t, s, "welfaregov-eservizi", "welfaregov-icef")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(context.Background(), tr.AccessToken, gpdnd.Bearer, expect)
+			if secerr.CodeOf(err) != c.code {
+				t.Fatalf("%v, want %s", err, c.code)
+			}
+		})
+	}
 	t.Run("ok/rotation-keeps-old-vouchers-valid-during-grace", func(t *testing.T) {
 		base := strings.TrimSuffix(s.env.TokenURL, "/token.oauth2")
 		old, _ := voucherFor(t, s, "welfaregov-eservizi", "welfaregov-icef")

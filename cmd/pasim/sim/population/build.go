@@ -2,7 +2,9 @@ package population
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,7 +20,7 @@ func Build(seed uint64) *Population {
 	b := &builder{
 		r:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		pop:    &Population{Seed: seed},
-		usedCF: map[string]*Person{}, usedANPR: map[string]bool{}, omoIndex: map[string]int{},
+		usedCF: map[string]*Person{}, usedANPR: map[string]bool{}, omoIndex: map[string]int{}, sinbaIDs: map[string]string{},
 	}
 	b.specialCases()
 	for len(b.pop.People) < minPeople {
@@ -35,7 +37,8 @@ type builder struct {
 	pop      *Population
 	usedCF   map[string]*Person
 	usedANPR map[string]bool
-	omoIndex map[string]int // plain code -> index in pop.omocodes
+	omoIndex map[string]int    // plain code -> index in pop.omocodes
+	sinbaIDs map[string]string // codice fiscale -> the child's SINBA pseudonym
 	seqFam   int
 	seqDSU   int
 	seqCAF   int
@@ -480,8 +483,8 @@ func (b *builder) prestazione(k int, h *Household, m *Person, at time.Time) *Pre
 	if h.DSU != nil {
 		p.PresenzaProvaMezzi = "1"
 		dd := h.DSU.DataPresentazione
-		p.NumeroProtocolloDSU, p.AnnoProtocolloDSU, p.DataDSU = h.DSU.Protocollo, fmt.Sprint(dd.Year), &dd
-		p.ImportoSogliaISEE = Euro("20000.00")
+		p.NumeroProtocolloDSU, p.AnnoProtocolloDSU, p.DataDSU = h.DSU.Protocollo, fmt.Sprint(dd.Year), dd.String()
+		p.ImportoSogliaISEE = contracts.DecimalPtr("20000.00")
 	} else if k%2 == 0 {
 		p.PresenzaProvaMezzi = "2"
 	}
@@ -497,38 +500,101 @@ func (b *builder) prestazione(k int, h *Household, m *Person, at time.Time) *Pre
 	}
 	var total decimal.Decimal
 	evento := b.dateIn(D(2025, 1, 2), D(2025, 6, 30))
-	p.DataEvento = &evento
+	p.DataEvento = evento.String()
 	if k%2 == 1 {
 		p.CaratterePrestazione = "1"
 		start := D(2025, evento.Month+1, 1)
 		months := b.between(1, 13-int(start.Month))
 		end := DateOf(start.Time().AddDate(0, months, -1))
-		p.DataInizioPrestazione, p.DataFinePrestazione, p.PeriodoErogazione = &start, &end, months
+		p.DataInizioPrestazione, p.DataFinePrestazione, p.PeriodoErogazione = start.String(), end.String(), months
 		total = b.euro(80, 600)
-		p.ImportoMensile = &Importo{total}
+		p.ImportoMensile = &contracts.Decimal{Decimal: total}
 	} else {
 		p.CaratterePrestazione = "2"
 		paid := evento.AddDays(b.between(5, 40))
-		p.DataErogazionePrestazione = &paid
+		p.DataErogazionePrestazione = paid.String()
 		total = b.euro(150, 2500)
-		p.ImportoPrestazione = &Importo{total}
+		p.ImportoPrestazione = &contracts.Decimal{Decimal: total}
 	}
 	// Quotas: the ente pays most, the user the rest; the SSN shares disability services.
 	ente60 := total.Mul(decimal.New(int64(b.between(60, 90)), -2)).Round(2)
 	utente := total.Sub(ente60)
-	p.ImportoQuotaEnte, p.ImportoQuotaUtente = &Importo{ente60}, &Importo{utente}
+	p.ImportoQuotaEnte, p.ImportoQuotaUtente = &contracts.Decimal{Decimal: ente60}, &contracts.Decimal{Decimal: utente}
 	if p.AreaUtenza == "2" && utente.GreaterThan(decimal.NewFromInt(1)) {
 		ssn := utente.Div(decimal.NewFromInt(2)).Round(2)
-		p.ImportoQuotaSSN, p.ImportoQuotaUtente = &Importo{ssn}, &Importo{utente.Sub(ssn)}
-		p.OreServizioMensile = Euro(fmt.Sprintf("%d.%02d", b.between(4, 30), b.between(0, 59)))
+		p.ImportoQuotaSSN, p.ImportoQuotaUtente = &contracts.Decimal{Decimal: ssn}, &contracts.Decimal{Decimal: utente.Sub(ssn)}
+		p.OreServizioMensile = contracts.DecimalPtr(fmt.Sprintf("%d.%02d", b.between(4, 30), b.between(0, 59)))
 	}
-	p.ImportoQuotaRichiesta = &Importo{utente.Mul(decimal.RequireFromString("1.5")).Round(2)}
+	p.ImportoQuotaRichiesta = &contracts.Decimal{Decimal: utente.Mul(decimal.RequireFromString("1.5")).Round(2)}
 	if m.Disabilita != nil && p.AreaUtenza == "2" {
 		p.SINA = &SINA{Mobilita: "2", AttivitaVitaQuotidiana: "2", DisturbiComportamentali: "1", AreaReddituale: "2",
 			AreaSupporto: "1", FonteDerivazioneValutazione: "1", StrumentoValutazione: "1", FonteDerivazioneInvalidita: "1",
 			NecessitaInterventiSociali: []string{"A2.17"}, InvaliditaCivile: []string{invCiv(m.Disabilita)}}
 	}
+	if m.Minorenne() && p.PresaCarico == "1" && p.AreaUtenza == "1" {
+		p.SINBA = b.sinba(k, p.Ente.Codice, h, m, evento)
+	}
 	return p
+}
+
+// sinba is the SINBA block of a minor in care (area famiglia e minori). Its pseudonym is assigned
+// once per child (per ente and in build order), so every record about the child carries the same
+// one; the codes are synthetic values within SIUSS's ranges, derived from k and the household
+// without drawing from the random source (the rest of the population does not move).
+func (b *builder) sinba(k int, ente string, h *Household, m *Person, evento Date) *SINBA {
+	id, ok := b.sinbaIDs[m.CodiceFiscale]
+	if !ok {
+		id = fmt.Sprintf("%s-MIN-%06d", ente, len(b.sinbaIDs)+1)
+		b.sinbaIDs[m.CodiceFiscale] = id
+	}
+	siNo := func(v bool) string { return map[bool]string{true: "1", false: "2"}[v] }
+	month := fmt.Sprintf("%04d-%02d", evento.Year, int(evento.Month))
+	s := &SINBA{
+		IDBeneficiario:        id,
+		FasciaEtaBeneficiario: fmt.Sprint(min(m.DataNascita.AgeAt(ReferenceDate)/3+1, 6)),
+		MinoreStranieroNoAcc:  "2", CondizioneMinore: "1", LuogoVita: "1", CondizioneLavoro: "1",
+		ScuolaFrequentata:     map[bool]string{true: "1", false: "3"}[m.DataNascita.AgeAt(ReferenceDate) < 6],
+		Disabilita:            siNo(m.Disabilita != nil),
+		DataPrimaSegnalazione: month, FonteSegnalazione: fmt.Sprint(1 + k%14),
+		ValutazioneMinore: fmt.Sprint(1 + k%13), ValutazioneFamigliaMinore: fmt.Sprint(1 + (k+5)%13),
+		SegnalazioneAutoritaGiudiziaria: siNo(k%2 == 0), ProvvedimentoGiudiziario: siNo(k%4 == 0),
+		ComposizioneFamiglia: composizioneFamiglia(h, m),
+	}
+	if m.Disabilita != nil {
+		s.TipoDisabilita = "1"
+	}
+	if k%2 == 0 {
+		s.DataSegnalazione = month
+	}
+	if k%4 == 0 {
+		s.DataProvvedimentoGiudiziario = month
+	}
+	return s
+}
+
+// composizioneFamiglia is whom the child lives with, as SINBA codes (1 madre, 2 padre, 3
+// fratelli/sorelle, 4 nonni, 6 altri conviventi), each once, ascending.
+func composizioneFamiglia(h *Household, child *Person) []string {
+	seen := map[string]bool{}
+	for _, o := range h.Members {
+		if o == child || o.Deceduto() {
+			continue
+		}
+		code := "6"
+		switch {
+		case o.CodiceLegame == LegameFiglio:
+			code = "3"
+		case o.CodiceLegame == LegameGenitore:
+			code = "4"
+		case !o.Minorenne() && (o.CodiceLegame == LegameIntestatario || o.CodiceLegame == LegameConiuge || o.CodiceLegame == LegameUnitoCivile):
+			code = map[string]string{"F": "1", "M": "2"}[o.Sesso]
+		}
+		seen[code] = true
+	}
+	if len(seen) == 0 {
+		seen["6"] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // invCiv maps a disability to the SIUSS InvCiv code (1 partial ≥75%, 2 total with accompagnamento,

@@ -3,9 +3,12 @@ package population
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/welfaregov/gateway/contracts"
@@ -355,7 +358,7 @@ func TestPrestazioniFollowSIUSSRules(t *testing.T) {
 	p := Build(DefaultSeed)
 	seen := map[string]int{}
 	for _, pr := range p.Prestazioni {
-		if err := pr.Validate(); err != nil {
+		if err := ValidatePrestazione(pr); err != nil {
 			t.Errorf("%s: %v", pr.ID, err)
 		}
 		seen["carattere"+pr.CaratterePrestazione]++
@@ -379,8 +382,101 @@ func TestPrestazioniFollowSIUSSRules(t *testing.T) {
 	}
 	// Validate must catch a broken quota sum and a cross-year periodic benefit.
 	bad := p.Prestazioni[0].Clone()
-	bad.ImportoQuotaEnte = Euro("0.01")
-	if err := bad.Validate(); !errors.Is(err, ErrPrestazioneInvalida) {
+	bad.ImportoQuotaEnte = contracts.DecimalPtr("0.01")
+	if err := ValidatePrestazione(bad); !errors.Is(err, ErrPrestazioneInvalida) {
 		t.Errorf("quotas not adding up: Validate() = %v", err)
+	}
+}
+
+// TestMinorsInCareCarrySINBA: the records of minors in care in the area famiglia e minori carry a
+// SINBA block and no other record does; the pseudonym is the same in every record about a child
+// (cancellations included), differs between children and is never the codice fiscale.
+func TestMinorsInCareCarrySINBA(t *testing.T) {
+	p := Build(DefaultSeed)
+	pseudonym, child := map[string]string{}, map[string]string{}
+	inserts := 0
+	for _, pr := range p.Prestazioni {
+		person := p.ByCodiceFiscale(pr.Beneficiario.CodiceFiscale)
+		inCare := person.Minorenne() && pr.PresaCarico == "1" && pr.AreaUtenza == "1"
+		if (pr.SINBA != nil) != inCare {
+			t.Fatalf("%s: SINBA block %v, minor in care %v", pr.ID, pr.SINBA != nil, inCare)
+		}
+		if pr.SINBA == nil {
+			continue
+		}
+		id, cf := pr.SINBA.IDBeneficiario, pr.Beneficiario.CodiceFiscale
+		if strings.Contains(id, cf) || contracts.ValidateCodiceFiscale(id) == nil {
+			t.Fatalf("%s: the pseudonym %q is a codice fiscale", pr.ID, id)
+		}
+		if prev, ok := pseudonym[cf]; ok && prev != id {
+			t.Fatalf("%s: the child's pseudonym changed from %s to %s", pr.ID, prev, id)
+		}
+		if other, ok := child[id]; ok && other != cf {
+			t.Fatalf("%s: pseudonym %s given to two children", pr.ID, id)
+		}
+		pseudonym[cf], child[id] = id, cf
+		if pr.TipoOperazione == "I" {
+			inserts++
+		}
+	}
+	if inserts < 3 {
+		t.Fatalf("%d records of minors in care with SINBA: want a few", inserts)
+	}
+	bad := p.Prestazioni[0].Clone()
+	for _, pr := range p.Prestazioni {
+		if pr.SINBA != nil {
+			bad = pr.Clone()
+			break
+		}
+	}
+	bad.SINBA.DataPrimaSegnalazione, bad.SINBA.ComposizioneFamiglia = "2025-13", nil
+	err := ValidatePrestazione(bad)
+	if !errors.Is(err, ErrPrestazioneInvalida) || !strings.Contains(err.Error(), "sinba.dataPrimaSegnalazione") || !strings.Contains(err.Error(), "sinba.composizioneFamiglia") {
+		t.Fatalf("a broken SINBA block: ValidatePrestazione() = %v", err)
+	}
+}
+
+// TestREADMECountsThePopulation: the counts cmd/pasim/README.md gives for the default seed are the
+// population's (they drifted once: a newcomer reads them to pick test subjects).
+func TestREADMECountsThePopulation(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	p := Build(DefaultSeed)
+	count := func(f func(*Person) bool) (n int) {
+		for _, x := range p.People {
+			if f(x) {
+				n++
+			}
+		}
+		return n
+	}
+	var aire, noDSU, sinba, sinbaC int
+	for _, h := range p.Households {
+		if h.AIRE {
+			aire++
+		}
+		if h.DSU == nil {
+			noDSU++
+		}
+	}
+	for _, pr := range p.Prestazioni {
+		if pr.SINBA != nil {
+			sinba++
+			if pr.TipoOperazione == "C" {
+				sinbaC++
+			}
+		}
+	}
+	want := fmt.Sprintf("%d people in %d households (1 to 7 members), %d DSU, %d prestazioni (%d about minors in care with a SINBA block, %d of them cancellations), %d minors, %d university students, %d disabled, %d deceased, %d AIRE families, %d born abroad, %d dual citizens, %d `senzaGiorno` and %d `senzaGiornoMese`, %d households without DSU",
+		len(p.People), len(p.Households), len(p.DSUs), len(p.Prestazioni), sinba, sinbaC,
+		count(func(x *Person) bool { return x.Minorenne() }), count(func(x *Person) bool { return x.Universitario }),
+		count(func(x *Person) bool { return x.Disabilita != nil }), len(p.Deceased()), aire,
+		count(func(x *Person) bool { return x.StatoNascita != nil }), count(func(x *Person) bool { return len(x.Cittadinanze) > 1 }),
+		count(func(x *Person) bool { return x.SenzaGiorno && !x.SenzaGiornoMese }), count(func(x *Person) bool { return x.SenzaGiornoMese }), noDSU)
+	if !strings.Contains(text, want) {
+		t.Fatalf("cmd/pasim/README.md does not say:\n%s", want)
 	}
 }

@@ -18,16 +18,15 @@ import (
 // 100 esiti, is a few tens of KB).
 const MaxBody = 1 << 20
 
-// WriteProblem writes err as application/problem+json (RFC 9457) with the status of its class.
-func WriteProblem(w http.ResponseWriter, err error) {
-	resp := problem.From(err, "")
-	for k, v := range resp.Header {
-		w.Header().Set(k, v)
-	}
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Problem.JSON())
+// WriteProblem writes err as application/problem+json (RFC 9457) with the status of its class
+// (problem.WriteHTTP).
+func WriteProblem(w http.ResponseWriter, err error) { problem.WriteHTTP(w, err) }
+
+// QuotaExhausted answers an exhausted daily quota as the INPS and ANPR front ends do: 429 and no
+// body (clients recognise it by the status alone); the fault injector adds Retry-After.
+func QuotaExhausted(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusTooManyRequests)
 }
 
 // WriteJSON writes v as application/json with status. Simulated answers carry personal data, hence

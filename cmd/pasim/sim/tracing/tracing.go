@@ -55,6 +55,7 @@ const (
 // Options configure the simulator. The zero value works: any Bearer token, tenant from the
 // X-Organization-Id header or the token's organizationId claim, wall clock in UTC.
 type Options struct {
+	// Faults wraps every endpoint; nil means no fault injection.
 	Faults *fault.Injector
 	// Authenticate returns the caller's organizationId from the request and its Bearer token, or an
 	// error (answered 401 UNAUTHORIZED_ERROR). Nil: the X-Organization-Id header if present (tests),
@@ -104,9 +105,6 @@ type Tracing struct {
 
 // New returns a simulator.
 func New(o Options) *Server {
-	if o.Faults == nil {
-		o.Faults = fault.New(fault.Options{})
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
