@@ -110,6 +110,13 @@ func Compose(base []byte, r *sim.Running, s *Secrets, o Options) ([]byte, error)
 		}
 		generated["eservices"] = map[string]any{"prestazioni": map[string]any{"response_signing": map[string]any{"key": key}}}
 	}
+	// A credential or a path is one value: base must not set any part of it (Fill alone would
+	// merge {env: X} with the generated {file: ...}).
+	for _, path := range []string{"admin.token", "backend.api_key", "internal_api.api_keys", "eservices.prestazioni.response_signing.key"} {
+		if Has(base, path) {
+			return nil, fmt.Errorf("%s is set in both: the demo sets it at start (the demo's credentials)", path)
+		}
+	}
 	own, err := yaml.Marshal(generated)
 	if err != nil {
 		return nil, err
