@@ -81,10 +81,3 @@ func TestEServicesConfigDependencies(t *testing.T) {
 		})
 	}
 }
-
-// TestDemoConfigurationLoads: what make run starts passes the checks.
-func TestDemoConfigurationLoads(t *testing.T) {
-	if _, err := Load("../../deploy/config/demo.yaml", nil); err != nil {
-		t.Fatal(err)
-	}
-}

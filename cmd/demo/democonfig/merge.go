@@ -50,7 +50,21 @@ func merge(base, overlay []byte, conflict func(path string, dst, src *yaml.Node)
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("democonfig: %w", err)
 	}
-	return out.Bytes(), nil
+	return spaceSections(out.Bytes()), nil
+}
+
+// spaceSections puts back the blank line before each top-level section (and its comment) that
+// the encoder drops, for the reader of the composed file.
+func spaceSections(text []byte) []byte {
+	lines := bytes.SplitAfter(text, []byte("\n"))
+	var out bytes.Buffer
+	for i, l := range lines {
+		if i > 0 && len(l) > 0 && l[0] != ' ' && l[0] != '\n' && len(lines[i-1]) > 0 && lines[i-1][0] == ' ' {
+			out.WriteByte('\n')
+		}
+		out.Write(l)
+	}
+	return out.Bytes()
 }
 
 // topMapping parses a YAML document whose top is a mapping; an empty document is an empty mapping.
