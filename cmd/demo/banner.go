@@ -106,8 +106,30 @@ var demoOperator = [][2]string{
 	{"Operatore-LoA", "SPID_L2"}, {"Riferimento-Pratica", "PRAT-2025-000123"},
 }
 
-// The Comune's operator, in the tracking evidence of its e-service calls (AUDIT_REST_02).
-const comuneAudit = "userID=operatore-17,userLocation=postazione-3,LoA=SPID_L2"
+// operator is who makes an e-service call, as the agreed audit claims of its tracking evidence
+// (AUDIT_REST_02), in order.
+type operator [][2]string
+
+// comuneOperator is the Comune di Trento's operator in its e-service calls.
+var comuneOperator = operator{{"userID", "operatore-17"}, {"userLocation", "postazione-3"}, {"LoA", "SPID_L2"}}
+
+// claims are the claims of the tracking evidence.
+func (o operator) claims() map[string]any {
+	m := map[string]any{}
+	for _, kv := range o {
+		m[kv[0]] = kv[1]
+	}
+	return m
+}
+
+// flag is the value of `modi call --audit`.
+func (o operator) flag() string {
+	parts := make([]string, len(o))
+	for i, kv := range o {
+		parts[i] = kv[0] + "=" + kv[1]
+	}
+	return strings.Join(parts, ",")
+}
 
 // newBanner gathers the URLs of the gateway and pasim, picks example subjects from pasim's
 // population (a family with an ISEE and a minor, a declaration with one of the population's
@@ -214,7 +236,7 @@ func comuneCall(r *sim.Running, b Banner, s *democonfig.Secrets) (ModiCall, erro
 	return ModiCall{Flags: append(flags, [][2]string{
 		{"body", display(body)}, {"token-url", r.PDND.Environment().TokenURL}, {"client-id", trento.ClientID},
 		{"purpose-id", purpose.ID}, {"key", display(trento.KeyFile)}, {"audience", purpose.Audience[0]},
-		{"integrity", ""}, {"audit", comuneAudit},
+		{"integrity", ""}, {"audit", comuneOperator.flag()},
 	}...)}, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/app"
 	"github.com/welfaregov/gateway/gateway/modi"
 	"github.com/welfaregov/gateway/gateway/pdnd"
+	"github.com/welfaregov/gateway/gateway/siussfeed"
 )
 
 // traffic is the demo's background load on both sides of the gateway, standing in for the parties
@@ -190,94 +191,120 @@ func (w *internalCaller) act(ctx context.Context) {
 	send(ctx, w.client, c.Method, c.URL, h, []byte(c.Body))
 }
 
-// comune is the Comune di Trento calling the prestazioni e-service as the modi CLI does, with
-// pasim's client and purpose; every seventh call's body is changed after signing.
-type comune struct {
-	out      *modi.Outbound
-	purpose  pdndPurpose
-	target   string // the ricerca operation on the e-service listener
-	bodies   [][]byte
-	client   *http.Client
-	n        int
-	evidence map[string]any
+// consumer is another administration calling an e-service as the modi CLI does: a client of
+// pasim's PDND seed and one of its purposes, and, when the e-service wants AUDIT_REST_02, the
+// operator in a tracking evidence bound to the voucher.
+type consumer struct {
+	out     *modi.Outbound
+	purpose pdndPurpose
+	base    string // the e-service on the e-service listener
+	client  *http.Client
+	audit   map[string]any // nil: no tracking evidence
 }
 
 // pdndPurpose is a purpose id with the audience of its e-service.
 type pdndPurpose struct{ id, audience string }
 
-func purposeOf(r *sim.Running, name string) (pdndPurpose, error) {
-	p, ok := r.PDND.Purpose(name)
-	if !ok || len(p.Audience) == 0 {
-		return pdndPurpose{}, fmt.Errorf("pasim's PDND seed has no purpose %s with an audience", name)
+func newConsumer(r *sim.Running, client, purpose, base string, c *http.Client, audit map[string]any) (*consumer, error) {
+	out, err := r.PDND.Consumer(client)
+	if err != nil {
+		return nil, err
 	}
-	return pdndPurpose{p.ID, p.Audience[0]}, nil
+	p, ok := r.PDND.Purpose(purpose)
+	if !ok || len(p.Audience) == 0 {
+		return nil, fmt.Errorf("pasim's PDND seed has no purpose %s with an audience", purpose)
+	}
+	return &consumer{out: out, purpose: pdndPurpose{p.ID, p.Audience[0]}, base: base, client: c, audit: audit}, nil
+}
+
+// prepare returns the headers of a call of path below the e-service: the voucher, the tracking
+// evidence, and with integrity the Digest and Agid-JWT-Signature of body (false: PDND refused).
+func (k *consumer) prepare(ctx context.Context, method, path string, body []byte, integrity bool) (http.Header, bool) {
+	h := http.Header{}
+	if body != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	call := &modi.Call{Method: method, URL: k.base + path, Header: h, Body: body, PurposeID: k.purpose.id, Audience: k.purpose.audience, Integrity: integrity}
+	if k.audit != nil {
+		call.Audit = &pdnd.AuditRequest{Claims: k.audit, Bind: true}
+	}
+	if _, err := k.out.Prepare(ctx, call); err != nil {
+		return nil, false
+	}
+	return call.Header, true
+}
+
+// call prepares and sends a call, signing a body with INTEGRITY_REST_02 when integrity is set.
+func (k *consumer) call(ctx context.Context, method, path string, body []byte, integrity bool) (int, []byte) {
+	h, ok := k.prepare(ctx, method, path, body, integrity)
+	if !ok {
+		return 0, nil
+	}
+	return send(ctx, k.client, method, k.base+path, h, body)
+}
+
+// comune is the Comune di Trento asking the prestazioni e-service for the benefits of one person
+// after another; every seventh call's body is changed after signing.
+type comune struct {
+	*consumer
+	bodies [][]byte
+	n      int
 }
 
 func newComune(r *sim.Running, eserviceURL string, c *http.Client) (*comune, error) {
-	out, err := r.PDND.Consumer(comuneClient)
+	k, err := newConsumer(r, comuneClient, comunePurpose, eserviceURL, c, comuneOperator.claims())
 	if err != nil {
 		return nil, err
 	}
-	p, err := purposeOf(r, comunePurpose)
-	if err != nil {
-		return nil, err
-	}
-	k := &comune{out: out, purpose: p, target: eserviceURL + "/ricerca", client: c,
-		evidence: map[string]any{"userID": "operatore-17", "userLocation": "postazione-3", "LoA": "SPID_L2"}}
+	w := &comune{consumer: k}
 	// The beneficiaries of the Comune's benefits, each on the day the first starts, and someone
 	// with none (an empty answer, the same for an unknown person).
 	seen := map[string]bool{}
 	for _, pr := range r.Population.Prestazioni {
 		cf := pr.Beneficiario.CodiceFiscale
-		if pr.Ente.Codice == trentoCodice && pr.DataInizioPrestazione != "" && !seen[cf] && len(k.bodies) < 8 {
+		if pr.Ente.Codice == trentoCodice && pr.DataInizioPrestazione != "" && !seen[cf] && len(w.bodies) < 8 {
 			seen[cf] = true
-			k.bodies = append(k.bodies, ricerca(cf, pr.DataInizioPrestazione))
+			w.bodies = append(w.bodies, ricerca(cf, pr.DataInizioPrestazione))
 		}
 	}
 	for _, p := range r.Population.People {
 		if len(r.Population.PrestazioniOf(p.CodiceFiscale)) == 0 {
-			k.bodies = append(k.bodies, ricerca(p.CodiceFiscale, "2025-06-01"))
+			w.bodies = append(w.bodies, ricerca(p.CodiceFiscale, "2025-06-01"))
 			break
 		}
 	}
-	return k, nil
+	return w, nil
 }
 
-func (k *comune) act(ctx context.Context) {
-	body := k.bodies[k.n%len(k.bodies)]
-	tamper := k.n%7 == 6
-	k.n++
-	call := &modi.Call{Method: http.MethodPost, URL: k.target, Header: http.Header{"Content-Type": {"application/json"}}, Body: body,
-		PurposeID: k.purpose.id, Audience: k.purpose.audience, Integrity: true, Audit: &pdnd.AuditRequest{Claims: k.evidence, Bind: true}}
-	if _, err := k.out.Prepare(ctx, call); err != nil {
+func (w *comune) act(ctx context.Context) {
+	body := w.bodies[w.n%len(w.bodies)]
+	tamper := w.n%7 == 6
+	w.n++
+	h, ok := w.prepare(ctx, http.MethodPost, "/ricerca", body, true)
+	if !ok {
 		return
 	}
 	if tamper {
 		// Someone changed the request on its way: the Digest no longer matches the body.
 		body = bytes.Replace(body, []byte(`"dataRiferimento":"`), []byte(`"dataRiferimento":"1`), 1)
 	}
-	send(ctx, k.client, http.MethodPost, k.target, call.Header, body)
+	send(ctx, w.client, http.MethodPost, w.base+"/ricerca", h, body)
 }
 
 // extraction is the Comune di Trento extracting the benefits of a list of people with the
 // estrazione e-service (NONBLOCK_PULL_REST): one act starts a job, the next ones poll it until it
 // is done and then read its result.
 type extraction struct {
-	out     *modi.Outbound
-	purpose pdndPurpose
-	base    string // the e-service on the e-service listener
-	body    []byte // the request: the Comune's beneficiaries
-	client  *http.Client
-	job     string // the id of the job being followed, "" when none
-	audit   map[string]any
+	*consumer
+	body []byte // the request: the Comune's beneficiaries
+	job  string // the id of the job being followed, "" when none
 }
 
 func newExtraction(r *sim.Running, eserviceURL string, c *http.Client) (*extraction, error) {
-	out, err := r.PDND.Consumer(comuneClient)
-	if err != nil {
-		return nil, err
-	}
-	p, err := purposeOf(r, comuneExtraction)
+	// The job's status answers 303 with the result's public URL: the demo reads it on the listener.
+	noRedirect := *c
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	k, err := newConsumer(r, comuneClient, comuneExtraction, eserviceURL, &noRedirect, comuneOperator.claims())
 	if err != nil {
 		return nil, err
 	}
@@ -290,71 +317,50 @@ func newExtraction(r *sim.Running, eserviceURL string, c *http.Client) (*extract
 		}
 	}
 	body, _ := json.Marshal(map[string]any{"codiciFiscali": codes, "dataRiferimento": "2025-06-01"})
-	// The job's status answers 303 with the result's public URL: the demo reads it on the listener.
-	noRedirect := *c
-	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &extraction{out: out, purpose: p, base: eserviceURL, body: body, client: &noRedirect,
-		audit: map[string]any{"userID": "operatore-17", "userLocation": "postazione-3", "LoA": "SPID_L2"}}, nil
+	return &extraction{consumer: k, body: body}, nil
 }
 
 // comuneExtraction is the Comune's purpose on the estrazione e-service in pasim's PDND seed.
 const comuneExtraction = "comune-trento-estrazione"
-
-func (x *extraction) call(ctx context.Context, method, path string, body []byte) (int, []byte) {
-	h := http.Header{}
-	if body != nil {
-		h.Set("Content-Type", "application/json")
-	}
-	call := &modi.Call{Method: method, URL: x.base + path, Header: h, Body: body, PurposeID: x.purpose.id, Audience: x.purpose.audience,
-		Integrity: body != nil, Audit: &pdnd.AuditRequest{Claims: x.audit, Bind: true}}
-	if _, err := x.out.Prepare(ctx, call); err != nil {
-		return 0, nil
-	}
-	return send(ctx, x.client, method, x.base+path, call.Header, body)
-}
 
 func (x *extraction) act(ctx context.Context) {
 	if x.job == "" {
 		var job struct {
 			ID string `json:"id"`
 		}
-		if status, body := x.call(ctx, http.MethodPost, "/estrazioni", x.body); status == http.StatusAccepted && json.Unmarshal(body, &job) == nil {
+		if status, body := x.call(ctx, http.MethodPost, "/estrazioni", x.body, true); status == http.StatusAccepted && json.Unmarshal(body, &job) == nil {
 			x.job = job.ID
 		}
 		return
 	}
-	switch status, _ := x.call(ctx, http.MethodGet, "/estrazioni/"+url.PathEscape(x.job), nil); status {
+	switch status, _ := x.call(ctx, http.MethodGet, "/estrazioni/"+url.PathEscape(x.job), nil, false); status {
 	case http.StatusOK: // still running
 	case http.StatusSeeOther:
-		x.call(ctx, http.MethodGet, "/estrazioni/"+url.PathEscape(x.job)+"/risultato", nil)
+		x.call(ctx, http.MethodGet, "/estrazioni/"+url.PathEscape(x.job)+"/risultato", nil, false)
 		x.job = ""
 	default:
 		x.job = "" // expired or refused: start another
 	}
 }
 
-// inps is INPS reading the Comune's SIUSS feed with its voucher: the flows after its cursor, one
-// page per act, then its esiti for them, every tenth DATI_NON_TROVATI.
+// inps is INPS reading the Comune's SIUSS feed with its voucher alone: the flows after its cursor,
+// one page per act, then its esiti for them, every tenth DATI_NON_TROVATI.
 type inps struct {
-	out      *modi.Outbound
-	purpose  pdndPurpose
-	base     string // the feed on the e-service listener (…/waas/v1)
-	client   *http.Client
+	*consumer
 	since    int64 // epoch ms of the last flow acquired
 	acquired int
 }
 
 func newINPS(r *sim.Running, feedURL string, c *http.Client) (*inps, error) {
-	out, err := r.PDND.Consumer(inpsClient)
+	k, err := newConsumer(r, inpsClient, inpsPurpose, feedURL, c, nil)
 	if err != nil {
 		return nil, err
 	}
-	p, err := purposeOf(r, inpsPurpose)
-	if err != nil {
-		return nil, err
-	}
-	return &inps{out: out, purpose: p, base: feedURL, client: c}, nil
+	return &inps{consumer: k}, nil
 }
+
+// tsLayout is how the feed writes ts_flusso (siussfeed.FormatTs): the cursor INPS pages with.
+const tsLayout = "2006-01-02T15:04:05.000Z"
 
 // INPS in pasim's PDND seed: its client and its purpose on the Comune's SIUSS feed.
 const (
@@ -362,39 +368,20 @@ const (
 	inpsPurpose = "inps-siuss"
 )
 
-// flusso is what INPS reads of an entry of GET /flussi.
-type flusso struct {
-	IDFlusso string `json:"id_flusso"`
-	Tipo     string `json:"tipo"`
-	TsFlusso string `json:"ts_flusso"`
-}
-
-func (in *inps) call(ctx context.Context, method, target string, body []byte) (int, []byte) {
-	h := http.Header{}
-	if body != nil {
-		h.Set("Content-Type", "application/json")
-	}
-	call := &modi.Call{Method: method, URL: target, Header: h, Body: body, PurposeID: in.purpose.id, Audience: in.purpose.audience}
-	if _, err := in.out.Prepare(ctx, call); err != nil {
-		return 0, nil
-	}
-	return send(ctx, in.client, method, target, call.Header, body)
-}
-
 func (in *inps) act(ctx context.Context) {
 	q := url.Values{"since": {strconv.FormatInt(in.since, 10)}, "limit": {"100"}}
-	status, body := in.call(ctx, http.MethodGet, in.base+"/flussi?"+q.Encode(), nil)
+	status, body := in.call(ctx, http.MethodGet, "/flussi?"+q.Encode(), nil, false)
 	var page struct {
-		ElencoFlussi []flusso `json:"elenco_flussi"`
+		ElencoFlussi []siussfeed.Flusso `json:"elenco_flussi"`
 	}
 	if status != http.StatusOK || json.Unmarshal(body, &page) != nil || len(page.ElencoFlussi) == 0 {
 		return
 	}
-	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	now := siussfeed.FormatTs(time.Now().UnixMilli())
 	var esiti []map[string]string
 	for _, f := range page.ElencoFlussi {
 		in.acquired++
-		e := map[string]string{"id_flusso": f.IDFlusso, "tipo": f.Tipo, "ts_flusso": f.TsFlusso, "ts_acquisizione": now,
+		e := map[string]string{"id_flusso": f.IDFlusso, "tipo": string(f.Tipo), "ts_flusso": f.TsFlusso, "ts_acquisizione": now,
 			"codice_esito": "OK", "id_acquisizione_siuss": strconv.Itoa(100000 + in.acquired)}
 		if in.acquired%10 == 0 {
 			e["codice_esito"], e["descrizione_esito"] = "DATI_NON_TROVATI", "beneficiario non trovato in anagrafe"
@@ -402,11 +389,11 @@ func (in *inps) act(ctx context.Context) {
 		esiti = append(esiti, e)
 	}
 	out, _ := json.Marshal(map[string]any{"elenco_esiti": esiti})
-	if status, _ := in.call(ctx, http.MethodPost, in.base+"/esiti", out); status/100 != 2 {
+	if status, _ := in.call(ctx, http.MethodPost, "/esiti", out, false); status/100 != 2 {
 		return // the same flows are read again next time, and their esiti sent again (idempotent)
 	}
 	last := page.ElencoFlussi[len(page.ElencoFlussi)-1]
-	if ts, err := time.Parse("2006-01-02T15:04:05.000Z", last.TsFlusso); err == nil {
+	if ts, err := time.Parse(tsLayout, last.TsFlusso); err == nil {
 		in.since = ts.UnixMilli()
 	}
 }
