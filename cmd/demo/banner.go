@@ -345,10 +345,10 @@ func printBanner(w io.Writer, b Banner, traffic time.Duration) {
 	}
 	fmt.Fprintf(&s, "Configuration (deploy/config/demo.yaml + pasim's ports and keys + generated credentials): %s\n", b.ConfigFile)
 	if traffic > 0 {
-		fmt.Fprintf(&s, "Background traffic every %s: WelfareGOV calls the internal API, the Comune di Trento the prestazioni\n", traffic)
-		s.WriteString("e-service (now and then with a tampered body, refused), INPS reads the SIUSS feed and posts its esiti,\n")
-		s.WriteString("WelfareGOV grants new benefits (now and then an invalid one, refused into the scarti queue);\n")
-		s.WriteString("--traffic 0 turns it off.\n")
+		fmt.Fprintf(&s, "Background traffic every %s: WelfareGOV calls the internal API; the Comune di Trento the prestazioni\n", traffic)
+		s.WriteString("e-service (now and then with a tampered body, refused) and the estrazione one; INPS reads the SIUSS\n")
+		s.WriteString("feed and posts its esiti; WelfareGOV grants new benefits (now and then an invalid one, refused into\n")
+		s.WriteString("the scarti queue). --traffic 0 turns it off.\n")
 	}
 	s.WriteString("\nWelfareGOV calling the internal API:\n")
 	for i, c := range b.Calls {
