@@ -281,4 +281,3 @@ func MaskCodiceFiscale(cf string) string {
 	}
 	return string(b[:])
 }
-
