@@ -261,15 +261,21 @@ const maskedCFLength = 16
 
 // MaskCodiceFiscale returns a codice fiscale fit for logs: the first 6 characters (the surname and
 // name letters of a personal code) followed by '*' up to 16 characters, e.g. "RSSMRA**********".
-// Inputs are normalised first; characters outside A-Z and 0-9 (and inputs shorter than 6) are
-// replaced by '*' too, so the result is always 16 printable ASCII characters and never echoes
-// control characters or non-ASCII bytes into a log line.
+// An all-digit input (the 11-digit code of a legal person, or of an individual given a numeric
+// code) is masked whole: its first 7 digits are the holder's own number, so keeping any of them
+// would identify it. Inputs are normalised first; characters outside A-Z and 0-9 (and inputs
+// shorter than 6) are replaced by '*' too, so the result is always 16 printable ASCII characters
+// and never echoes control characters or non-ASCII bytes into a log line.
 func MaskCodiceFiscale(cf string) string {
 	cf = NormalizeCodiceFiscale(cf)
+	keep := 6
+	if cf != "" && allDigits(cf) {
+		keep = 0
+	}
 	var b [maskedCFLength]byte
 	for i := range b {
 		b[i] = '*'
-		if i < 6 && i < len(cf) && cfIndex(cf[i]) >= 0 {
+		if i < keep && i < len(cf) && cfIndex(cf[i]) >= 0 {
 			b[i] = cf[i]
 		}
 	}

@@ -93,7 +93,8 @@ func TestMaskCodiceFiscale(t *testing.T) {
 		{"RSSMRA85T10A562S", "RSSMRA**********"},
 		{"rssmra85t10a562s", "RSSMRA**********"}, // normalised first
 		{" RSSMRA85T10A562S ", "RSSMRA**********"},
-		{"80078750587", "800787**********"}, // an 11-digit code masks to the same length
+		{"80078750587", "****************"}, // an 11-digit code: its digits identify the holder
+		{"8007875058", "****************"},  // so does any all-digit fragment of one
 		{"RSS", "RSS*************"},
 		{"", "****************"},
 		{"RSSMRA85T10A562SEXTRA", "RSSMRA**********"},

@@ -21,7 +21,7 @@ import (
 //     16-character personal code (omocodia included, any letter case, whatever its check
 //     character) keeps the six letters of surname and name ("RSSMRA**********"); an 11-digit
 //     numeric code (legal persons, and the provisional codes of individuals) whose check digit is
-//     valid keeps its first six digits ("003558**********").
+//     valid is masked whole ("****************"): its digits are the holder's own number.
 //
 // Sanitize is idempotent and safe for concurrent use.
 func Sanitize(s string) string {
