@@ -114,7 +114,7 @@ func Compose(base []byte, r *sim.Running, s *Secrets, o Options) ([]byte, error)
 	// merge {env: X} with the generated {file: ...}).
 	for _, path := range []string{"admin.token", "backend.api_key", "internal_api.api_keys", "eservices.prestazioni.response_signing.key"} {
 		if Has(base, path) {
-			return nil, fmt.Errorf("%s is set in both: the demo sets it at start (the demo's credentials)", path)
+			return nil, fmt.Errorf("%s: already set, and the demo sets it at start (remove it; the demo generates its credentials)", path)
 		}
 	}
 	own, err := yaml.Marshal(generated)

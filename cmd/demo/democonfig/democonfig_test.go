@@ -29,9 +29,9 @@ func TestFill(t *testing.T) {
 				"upstreams.anpr.operations.C030.daily_quota": "5000"}},
 		"ok/empty-section-is-unset": {overlay: "backend: {url: http://b}\n", want: map[string]string{"backend.url": "http://b"}},
 		"ok/empty-overlay":          {overlay: "", want: map[string]string{"log.level": "info"}},
-		"fail/scalar-in-both":       {overlay: "log: {level: debug}\n", err: "log.level is set in both"},
-		"fail/deep-scalar":          {overlay: "upstreams: {anpr: {operations: {C030: {daily_quota: 1}}}}\n", err: "upstreams.anpr.operations.C030.daily_quota is set in both"},
-		"fail/mapping-over-scalar":  {overlay: "log: {level: {x: 1}}\n", err: "log.level is set in both"},
+		"fail/scalar-in-both":       {overlay: "log: {level: debug}\n", err: "log.level: already set"},
+		"fail/deep-scalar":          {overlay: "upstreams: {anpr: {operations: {C030: {daily_quota: 1}}}}\n", err: "upstreams.anpr.operations.C030.daily_quota: already set"},
+		"fail/mapping-over-scalar":  {overlay: "log: {level: {x: 1}}\n", err: "log.level: already set"},
 		"fail/not-a-mapping":        {overlay: "- a\n- b\n", err: "not a mapping of sections"},
 		"fail/not-yaml":             {overlay: "a: [\n", err: "overlay configuration"},
 	} {
@@ -184,7 +184,7 @@ func TestCompose(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = Compose(withExtra, r, s, Options{RunDir: runDir, Now: time.Now()})
-			if err == nil || !strings.Contains(err.Error(), c.field+" is set in both") {
+			if err == nil || !strings.Contains(err.Error(), c.field+": already set") {
 				t.Fatalf("err %v, want one naming %s", err, c.field)
 			}
 		})

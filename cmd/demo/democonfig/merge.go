@@ -16,7 +16,7 @@ import (
 // base's comments are kept.
 func Fill(base, overlay []byte) ([]byte, error) {
 	return merge(base, overlay, func(path string, _, _ *yaml.Node) error {
-		return fmt.Errorf("%s is set in both: the demo sets it at start", path)
+		return fmt.Errorf("%s: already set, and the demo sets it at start (remove it)", path)
 	})
 }
 
