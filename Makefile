@@ -14,11 +14,12 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # `go run` would exit 1 on Ctrl-C whatever the demo returns; building first keeps the exit status
-# (0 after a graceful stop). cmd/demo starts the pasim simulators and the gateway in one process,
-# configured from $(CONFIG) plus pasim's generated credentials, and prints the URLs and curl
-# commands; `bin/gateway serve --config $(CONFIG)` runs the gateway alone.
-run: ## start the demo: pasim's simulators and the gateway (in memory, dev certificate), with example calls
-	$(GO) build -o bin/demo ./cmd/demo
+# (0 after a graceful stop). cmd/demo starts the pasim simulators and the gateway in one process:
+# $(CONFIG) completed with pasim's ports and keys and credentials generated into .run/demo, every
+# e-service published, PDND Tracing on, background traffic; it prints the URLs, curl commands and a
+# `bin/modi call` (hence modi and gateway, for `gateway audit verify`, are built too).
+run: ## start the demo: pasim's simulators and the whole gateway (in memory, dev certificate), with example calls
+	$(GO) build -o bin/ ./cmd/demo ./cmd/modi ./cmd/gateway
 	bin/demo --config $(CONFIG)
 
 test: ## go vet, every test (needs Redis at REDIS_URL), deploy-check, then each fuzz target for FUZZTIME

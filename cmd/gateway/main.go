@@ -107,13 +107,13 @@ func parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 }
 
 func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", "", "configuration `FILE` (YAML); deploy/config/demo.yaml runs the demo")
+	return fs.String("config", "", "configuration `FILE` (YAML); deploy/config/production.yaml is a template, `make run` runs the demo")
 }
 
 // loadConfig loads and checks the configuration, printing every problem on stderr.
 func loadConfig(fs *flag.FlagSet, path string, stderr io.Writer, env []string) (*app.Config, int) {
 	if path == "" {
-		fmt.Fprintf(stderr, "gateway %s: --config FILE is required (try --config deploy/config/demo.yaml)\n", fs.Name())
+		fmt.Fprintf(stderr, "gateway %s: --config FILE is required (deploy/config/production.yaml is a template; `make run` starts the demo)\n", fs.Name())
 		return nil, exitUsage
 	}
 	cfg, err := app.Load(path, env)

@@ -256,7 +256,7 @@ func (a *App) buildEServiceStack(cfg *Config, opts Options) error {
 	}
 	deps := eservice.Deps{Inbound: p.inbound, Store: a.store, Audit: a.tel.ObserveAudit(logger), Logger: a.log, Observer: a.tel}
 	if cfg.Tracing.Enabled {
-		reporter, err := a.buildTracing(cfg.Tracing, p.api)
+		reporter, err := a.buildTracing(cfg.Tracing, cfg.PDND, p.api)
 		if err != nil {
 			return err
 		}

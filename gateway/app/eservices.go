@@ -130,18 +130,22 @@ func (c *Config) checkEServices(ck config.Checker) {
 			ck.Errorf(field, "%s is not one of tracing.tenants: its calls would be counted but never reported", id)
 		}
 	}
+	usesAPIClient := false
 	for i, t := range c.Tracing.Tenants {
-		if t.APIClient != apiClientName {
-			ck.At("tracing.tenants").Index(i).Errorf("api_client", "%q: the PDND-API client is pdnd.api_client; write %q", t.APIClient, apiClientName)
+		switch {
+		case t.APIClient == pdnd.APIClientName:
+			usesAPIClient = true
+		case t.APIClient == "":
+			// tracing's own check names it
+		case c.PDND == nil || c.PDND.TenantAPIClients[t.APIClient] == nil:
+			ck.At("tracing.tenants").Index(i).Errorf("api_client", "%q is neither %q (pdnd.api_client) nor a name under pdnd.tenant_api_clients: the tenant's uploads need its own PDND-API client",
+				t.APIClient, pdnd.APIClientName)
 		}
 	}
-	if c.PDND != nil && c.PDND.APIClient == nil {
+	if usesAPIClient && c.PDND != nil && c.PDND.APIClient == nil {
 		ck.Errorf("pdnd.api_client", "required with tracing enabled: it authenticates the uploads to PDND Tracing")
 	}
 }
-
-// apiClientName is how tracing.tenants[i].api_client names pdnd.api_client.
-const apiClientName = "api_client"
 
 // pdndParts are the PDND components the e-services share.
 type pdndParts struct {
@@ -205,17 +209,48 @@ func (a *App) buildAudit(cfg *audit.Config, version string) (*audit.Logger, erro
 	return l, nil
 }
 
-// buildTracing builds the PDND Tracing reporter (its Run is started by App.Run).
-func (a *App) buildTracing(cfg tracing.Config, api *pdnd.VoucherCache) (*tracing.Reporter, error) {
+// buildTracing builds the PDND Tracing reporter (its Run is started by App.Run): each tenant's
+// uploads are authenticated by the PDND-API client it names, pdnd.api_client or one of
+// pdnd.tenant_api_clients (one voucher cache per client, whatever the number of its tenants).
+func (a *App) buildTracing(cfg tracing.Config, p *pdnd.Config, api *pdnd.VoucherCache) (*tracing.Reporter, error) {
+	sources := map[string]*pdnd.VoucherCache{pdnd.APIClientName: api}
 	tokens := map[string]tracing.TokenSource{}
 	for _, t := range cfg.Tenants {
-		tokens[t.ID] = api
+		vc, ok := sources[t.APIClient]
+		if !ok {
+			var err error
+			if vc, err = a.tenantAPIClient(p, t.APIClient); err != nil {
+				return nil, err
+			}
+			sources[t.APIClient] = vc
+		}
+		tokens[t.ID] = vc
 	}
 	r, err := tracing.New(cfg, tracing.Options{Store: a.store, Tokens: tokens, Logger: a.log})
 	if err != nil {
 		return nil, fmt.Errorf("app: tracing: %w", err)
 	}
 	return r, nil
+}
+
+// tenantAPIClient builds the voucher cache of pdnd.tenant_api_clients.<name>, shown on the
+// dashboard with its key like pdnd.api_client.
+func (a *App) tenantAPIClient(p *pdnd.Config, name string) (*pdnd.VoucherCache, error) {
+	c := p.TenantAPIClients[name]
+	if c == nil {
+		return nil, fmt.Errorf("app: pdnd.tenant_api_clients has no client %q", name) // unreachable after Check
+	}
+	field := "pdnd.tenant_api_clients." + name + ".key"
+	key, err := c.Key.Load()
+	if err != nil {
+		return nil, fmt.Errorf("app: %s: %w", field, err)
+	}
+	env := p.Resolved()
+	vc := pdnd.NewVoucherCache(&pdnd.Client{ClientID: c.ClientID, TokenURL: env.TokenURL, AssertionAudience: env.AssertionAudience, Signer: key},
+		pdnd.WithRequestObserver(a.tel.VoucherRequested))
+	a.obs.vouchers = append(a.obs.vouchers, vc)
+	a.obs.keys = append(a.obs.keys, console.SigningKey{Name: field, Config: c.Key, Signer: key})
+	return vc, nil
 }
 
 // buildEServices builds and mounts every configured e-service on the e-service listener, the SIUSS

@@ -20,6 +20,11 @@ func TestEServicesConfigDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("WGW_TEST_API_KEY", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	der, err = x509.MarshalPKCS8PrivateKey(sectest.RSAKey(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WGW_TEST_TENANT_KEY", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
 	const (
 		pdndSection    = "pdnd: {environment: uat}\n"
 		apiClient      = "pdnd: {environment: uat, api_client: {client_id: 77777777-7777-4777-8777-000000000004, key: {private_key: {env: WGW_TEST_API_KEY}}}}\n"
@@ -27,7 +32,10 @@ func TestEServicesConfigDependencies(t *testing.T) {
 		auditSection   = "audit: {pseudonym_key_ephemeral: true}\n"
 		purposes       = "    purposes: {66666666-6666-4666-8666-000000000001: [codicePrestazione]}\n"
 		prestazioni    = "eservices:\n  public_base_url: https://api.example.it\n  prestazioni:\n    security: {audience: https://api.example.it/p/v1, id_auth: {producer_id: 11111111-1111-4111-8111-111111111111}}\n" + purposes
-		withIntegrity  = "eservices:\n  public_base_url: https://api.example.it\n  prestazioni:\n    security: {audience: https://api.example.it/p/v1, integrity: {pattern: INTEGRITY_REST_02}}\n" + purposes
+		// The Comune's PDND-API client, for the Comune's own tracing tenant (its SIUSS feed).
+		tenantClient  = "pdnd: {environment: uat, tenant_api_clients: {comune: {client_id: 77777777-7777-4777-8777-000000000005, key: {private_key: {env: WGW_TEST_TENANT_KEY}}}}}\n"
+		comuneTenant  = "tracing: {enabled: true, base_url: https://api.uat.tracing.interop.pagopa.it, tenants: [{id: 11111111-1111-4111-8111-111111111111, api_client: comune}]}\n"
+		withIntegrity = "eservices:\n  public_base_url: https://api.example.it\n  prestazioni:\n    security: {audience: https://api.example.it/p/v1, integrity: {pattern: INTEGRITY_REST_02}}\n" + purposes
 	)
 	for name, c := range map[string]struct {
 		yaml   string
@@ -42,6 +50,10 @@ func TestEServicesConfigDependencies(t *testing.T) {
 			[]string{"eservices.prestazioni.security.id_auth.producer_id", "pdnd.api_client"}},
 		"fail/tracing-client-name": {apiClient + backendSection + auditSection + prestazioni +
 			"tracing: {enabled: true, base_url: https://api.uat.tracing.interop.pagopa.it, tenants: [{id: 11111111-1111-4111-8111-111111111111, api_client: interop}]}\n",
+			[]string{"tracing.tenants[0].api_client"}},
+		// A tenant whose uploads another organisation's client authenticates needs no pdnd.api_client.
+		"ok/tracing-tenant-client": {tenantClient + backendSection + auditSection + prestazioni + comuneTenant, nil},
+		"fail/tracing-tenant-client-unknown": {pdndSection + backendSection + auditSection + prestazioni + comuneTenant,
 			[]string{"tracing.tenants[0].api_client"}},
 		"fail/job-key-with-redis": {"store: {backend: redis, redis: {url: redis://127.0.0.1:6379/15}}\ncache: {key: {env: WGW_TEST_API_KEY}}\n" + pdndSection + backendSection + auditSection +
 			"eservices:\n  public_base_url: https://api.example.it\n  estrazione:\n    security: {audience: https://api.example.it/e/v1}\n" + purposes,
@@ -67,12 +79,5 @@ func TestEServicesConfigDependencies(t *testing.T) {
 				t.Fatalf("problems %v, want %v", err, want)
 			}
 		})
-	}
-}
-
-// TestDemoConfigurationLoads: what make run starts passes the checks.
-func TestDemoConfigurationLoads(t *testing.T) {
-	if _, err := Load("../../deploy/config/demo.yaml", nil); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/welfaregov/gateway/cmd/demo/democonfig"
 	"github.com/welfaregov/gateway/cmd/pasim/sim"
 	"github.com/welfaregov/gateway/cmd/pasim/sim/population"
 	"github.com/welfaregov/gateway/gateway/audit"
@@ -74,12 +75,16 @@ type cluster struct {
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	c := &cluster{dir: t.TempDir(), bin: buildGateway(t)}
-	c.sim = pasimtest.Start(t, sim.Options{RunDir: filepath.Join(c.dir, "pasim"), Hosts: map[string]string{"welfaregov": publicBase}})
+	secrets, err := democonfig.NewSecrets(filepath.Join(c.dir, "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sim = pasimtest.Start(t, sim.Options{RunDir: filepath.Join(c.dir, "pasim"), BackendAPIKey: secrets.BackendAPIKey,
+		Hosts: map[string]string{"welfaregov": publicBase}})
 	url := redistest.SharedURLDB(t, redisDB)
 	prefix := redistest.Prefix()
 	redistest.DeleteKeys(t, url, prefix)
 	t.Cleanup(func() { redistest.DeleteKeys(t, url, prefix) })
-	c.apiKey = strings.Repeat("k", 40)
 	write := func(name, content string) string {
 		p := filepath.Join(c.dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -89,45 +94,38 @@ func newCluster(t *testing.T) *cluster {
 	}
 	cacheKey := write("cache-key", strings.Repeat("c", 48))
 	jobKey := write("job-key", strings.Repeat("j", 48))
-	apiKey := write("api-key", c.apiKey)
-	demo, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "config", "demo-eservices.yaml"))
+	demo, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "config", "demo.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdndURL := c.sim.URLs["pdnd"]
-	eservizi, ok := c.sim.PDND.Credential("welfaregov-eservizi")
-	if !ok {
-		t.Fatal("pasim has no welfaregov-eservizi client")
-	}
-	text := strings.NewReplacer(
-		"http://127.0.0.1:7001", pdndURL,
-		"127.0.0.1:7001/client-assertion", strings.TrimPrefix(pdndURL, "http://")+"/client-assertion",
-		"http://127.0.0.1:7005", c.sim.URLs["backend"],
-		".run/pasim/pdnd", filepath.Join(c.dir, "pasim", "pdnd"),
-		"deploy/config/demo-secrets", filepath.Join(repoRoot(), "deploy", "config", "demo-secrets"),
-		"run_dir: .run", "run_dir: "+filepath.Join(c.dir, "run-INSTANCE"),
-		"dir: .run/audit", "dir: "+filepath.Join(c.dir, "audit-INSTANCE")+"\n  instance_id: INSTANCE",
-		"address: 127.0.0.1:8443", "address: 127.0.0.1:0",
-		"address: 127.0.0.1:8080", "address: 127.0.0.1:0",
-		"address: 127.0.0.1:9090", "address: 127.0.0.1:0",
-		"mode: dev ", `mode: "off" `,
-		"level: info", "level: warn",
-		"store:\n  backend: memory", fmt.Sprintf("store:\n  backend: redis\n  redis: {url: %q, key_prefix: %q}\ncache:\n  key: {file: %s}", url, prefix, cacheKey),
-		"pdnd:                        #", fmt.Sprintf("pdnd:\n  client: {client_id: %s, key: {private_key: {file: %s}}}\n  #", eservizi.ClientID, eservizi.KeyFile),
-		"    max_codici_fiscali: 50", "    max_codici_fiscali: 50\n    encryption_key: {file: "+jobKey+"}\n    rate_limit: {requests: 5, period: 1h}",
-	).Replace(string(demo))
-	text = strings.Replace(text, "    rate_limit: {requests: 60, period: 1m}\n    purposes:\n      9d2c", "    purposes:\n      9d2c", 1)
-	// The load on prestazioni must not meet its rate limit: the replica is killed while it accepts.
-	text = strings.Replace(text, "    rate_limit: {requests: 60, period: 1m}\n    concurrency: 64", "    rate_limit: {requests: 100000, period: 1m}\n    concurrency: 64", 1)
-	if !strings.Contains(text, "requests: 100000") || !strings.Contains(text, "requests: 5, period: 1h") || !strings.Contains(text, "backend: redis") {
-		t.Fatalf("deploy/config/demo-eservices.yaml changed shape; adapt the replacements:\n%s", text)
-	}
-	upstreams, err := c.sim.GatewayUpstreams()
+	// The demo's configuration as `make run` composes it (pasim's ports and keys, credentials
+	// generated into the test's directory), then what makes it a cluster: a shared Redis, one run
+	// directory and audit chain per replica, every listener on a free port.
+	composed, err := democonfig.Compose(demo, c.sim, secrets, democonfig.Options{RunDir: filepath.Join(c.dir, "run-INSTANCE"), Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	text += "\n" + upstreams + fmt.Sprintf("internal_api:\n  api_keys: [{name: cluster-test, key: {file: %s}}]\n", apiKey)
-	c.config = text
+	text, err := democonfig.Override(composed, []byte(fmt.Sprintf(`
+log: {level: warn}
+listeners:
+  eservices: {address: "127.0.0.1:0", tls: {mode: "off"}}
+  internal: {address: "127.0.0.1:0"}
+  admin: {address: "127.0.0.1:0"}
+store: {backend: redis, redis: {url: %q, key_prefix: %q}}
+cache: {key: {file: %q}}
+audit: {dir: %q, instance_id: INSTANCE}
+eservices:
+  prestazioni:
+    rate_limit: {requests: 100000, period: 1m}   # the load must not meet it: the replica is killed while it accepts
+  estrazione:
+    encryption_key: {file: %q}
+    rate_limit: {requests: 5, period: 1h}         # small enough to exceed across both replicas
+`, url, prefix, cacheKey, filepath.Join(c.dir, "audit-INSTANCE"), jobKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.apiKey = secrets.InternalAPIKey
+	c.config = string(text)
 	return c
 }
 

@@ -1,8 +1,11 @@
 package pdnd
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/welfaregov/gateway/gateway/config"
@@ -60,6 +63,8 @@ var Environments = map[string]Environment{
 //	  api_client:                 # the PDND-API client for key lookups (its own key, GovWay rule)
 //	    client_id: 9a1b...
 //	    key: {private_key: {file: /run/secrets/pdnd-api.pem}}
+//	  tenant_api_clients:         # other organisations' PDND-API clients (their PDND Tracing uploads)
+//	    comune-trento: {client_id: 3c4d..., key: {private_key: {file: /run/secrets/trento-api.pem}}}
 type Config struct {
 	// Environment selects the published endpoints: production, uat or att. Required unless every
 	// endpoint below is given.
@@ -78,7 +83,21 @@ type Config struct {
 	// APIClient is the PDND-API client used for GET /keys and /producerKeys. Its key must differ
 	// from the e-service client's (GovWay rule, §1.1).
 	APIClient *ClientConfig `yaml:"api_client"`
+	// TenantAPIClients are the PDND-API clients of the other organisations whose e-services this
+	// gateway serves (a Comune whose SIUSS feed it publishes as the Comune's e-service), by a name
+	// tracing.tenants[i].api_client refers to. PDND Tracing takes the tenant of an upload from the
+	// organizationId of the voucher, so each organisation's daily file needs that organisation's
+	// own client (pdnd-tracing.md §3.2). Each has its own key.
+	TenantAPIClients map[string]*ClientConfig `yaml:"tenant_api_clients"`
 }
+
+// tenantClientName is what a tenant_api_clients name may be: it appears in tracing.tenants and in
+// logs.
+var tenantClientName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// APIClientName is how tracing.tenants[i].api_client names pdnd.api_client (the other names are
+// those of tenant_api_clients).
+const APIClientName = "api_client"
 
 // ClientConfig is one PDND client.
 type ClientConfig struct {
@@ -160,6 +179,51 @@ func (c *Config) Check(ck config.Checker) {
 		c.APIClient.Check(ck.At("api_client"))
 		if c.Client != nil && c.Client.Key.PrivateKey == c.APIClient.Key.PrivateKey && c.Client.Key.PrivateKey.IsSet() {
 			ck.Errorf("api_client.key", "must differ from client.key: the PDND-API client needs its own key (GovWay rule, pdnd-modi.md §1.1)")
+		}
+	}
+	c.checkTenantClients(ck)
+}
+
+// checkTenantClients checks tenant_api_clients: names, each client, and that no key is shared
+// with another client (each client of PDND has keys of its own).
+func (c *Config) checkTenantClients(ck config.Checker) {
+	owners := map[config.Secret]string{}
+	if c.Client != nil && c.Client.Key.PrivateKey.IsSet() {
+		owners[c.Client.Key.PrivateKey] = "client.key"
+	}
+	if c.APIClient != nil && c.APIClient.Key.PrivateKey.IsSet() {
+		owners[c.APIClient.Key.PrivateKey] = "api_client.key"
+	}
+	ids := map[string]string{}
+	if c.APIClient != nil {
+		ids[strings.ToLower(c.APIClient.ClientID)] = "api_client"
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.TenantAPIClients)) {
+		tc := c.TenantAPIClients[name]
+		at := ck.At("tenant_api_clients").At(name)
+		switch {
+		case name == APIClientName:
+			at.Errorf("", "%q names pdnd.api_client in tracing.tenants: choose another name", name)
+			continue
+		case !tenantClientName.MatchString(name):
+			at.Errorf("", "%q is not a client name: lower-case letters, digits, '.', '-', '_', at most 63", name)
+			continue
+		case tc == nil:
+			at.Errorf("", "empty: client_id and key are required")
+			continue
+		}
+		tc.Check(at)
+		if other, dup := ids[strings.ToLower(tc.ClientID)]; dup && tc.ClientID != "" {
+			at.Errorf("client_id", "the same client as %s", other)
+		} else {
+			ids[strings.ToLower(tc.ClientID)] = "tenant_api_clients." + name
+		}
+		if k := tc.Key.PrivateKey; k.IsSet() {
+			if other, dup := owners[k]; dup {
+				at.Errorf("key", "the same key as %s: every PDND client has keys of its own", other)
+			} else {
+				owners[k] = "tenant_api_clients." + name + ".key"
+			}
 		}
 	}
 }

@@ -27,12 +27,14 @@ func TestConfig(t *testing.T) {
 		}
 		return p
 	}
-	clientKey, apiKey := write("client.pem", 1), write("api.pem", 4)
+	clientKey, apiKey, trentoKey := write("client.pem", 1), write("api.pem", 4), write("trento.pem", 5)
 	doc := `
 environment: uat
 token_url: https://auth.uat.interop.pagopa.it/token.oauth2
 client: {client_id: 66666666-6666-4666-8666-666666666666, key: {private_key: {file: ` + clientKey + `}}}
 api_client: {client_id: 77777777-7777-4777-8777-777777777777, key: {private_key: {file: ` + apiKey + `}}}
+tenant_api_clients:
+  comune-trento: {client_id: 88888888-8888-4888-8888-888888888888, key: {private_key: {file: ` + trentoKey + `}}}
 `
 	var c pdnd.Config
 	if err := yaml.Unmarshal([]byte(doc), &c); err != nil {
@@ -58,6 +60,17 @@ api_client: {client_id: 77777777-7777-4777-8777-777777777777, key: {private_key:
 		"fail/client-id":           {pdnd.Config{Environment: "production", Client: &pdnd.ClientConfig{ClientID: "abc", Key: keyCfg(clientKey)}}, []string{"pdnd.client.client_id"}},
 		"fail/same-key":            {pdnd.Config{Environment: "production", Client: &pdnd.ClientConfig{ClientID: testClientID, Key: keyCfg(clientKey)}, APIClient: &pdnd.ClientConfig{ClientID: testAPIClient, Key: keyCfg(clientKey)}}, []string{"pdnd.api_client.key"}},
 		"fail/dpop-same-key":       {pdnd.Config{Environment: "production", Client: &pdnd.ClientConfig{ClientID: testClientID, Key: keyCfg(clientKey), DPoPKey: ptr(keyCfg(clientKey))}}, []string{"pdnd.client.dpop_key"}},
+		"fail/tenant-client-key-of-api-client": {pdnd.Config{Environment: "production", APIClient: &pdnd.ClientConfig{ClientID: testAPIClient, Key: keyCfg(apiKey)},
+			TenantAPIClients: map[string]*pdnd.ClientConfig{"trento": {ClientID: tenantClientID, Key: keyCfg(apiKey)}}}, []string{"pdnd.tenant_api_clients.trento.key"}},
+		"fail/tenant-client-id-of-api-client": {pdnd.Config{Environment: "production", APIClient: &pdnd.ClientConfig{ClientID: testAPIClient, Key: keyCfg(apiKey)},
+			TenantAPIClients: map[string]*pdnd.ClientConfig{"trento": {ClientID: testAPIClient, Key: keyCfg(trentoKey)}}}, []string{"pdnd.tenant_api_clients.trento.client_id"}},
+		"fail/tenant-client-named-api_client": {pdnd.Config{Environment: "production",
+			TenantAPIClients: map[string]*pdnd.ClientConfig{"api_client": {ClientID: tenantClientID, Key: keyCfg(trentoKey)}}}, []string{"pdnd.tenant_api_clients.api_client"}},
+		"fail/tenant-client-name": {pdnd.Config{Environment: "production",
+			TenantAPIClients: map[string]*pdnd.ClientConfig{"Comune Trento": {ClientID: tenantClientID, Key: keyCfg(trentoKey)}}}, []string{"pdnd.tenant_api_clients.Comune Trento"}},
+		"fail/tenant-client-empty": {pdnd.Config{Environment: "production", TenantAPIClients: map[string]*pdnd.ClientConfig{"trento": nil}}, []string{"pdnd.tenant_api_clients.trento"}},
+		"fail/tenant-client-id": {pdnd.Config{Environment: "production",
+			TenantAPIClients: map[string]*pdnd.ClientConfig{"trento": {ClientID: "trento", Key: keyCfg(trentoKey)}}}, []string{"pdnd.tenant_api_clients.trento.client_id"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ck := config.NewChecker()
@@ -74,6 +87,9 @@ api_client: {client_id: 77777777-7777-4777-8777-777777777777, key: {private_key:
 		})
 	}
 }
+
+// tenantClientID is the client id of another organisation's PDND-API client in the tests.
+const tenantClientID = "88888888-8888-4888-8888-000000000009"
 
 func keyCfg(file string) jose.KeyConfig { return jose.KeyConfig{PrivateKey: config.Secret{File: file}} }
 

@@ -17,7 +17,7 @@ import (
 //	  base_url: https://api.tracing.interop.pagopa.it
 //	  tenants:
 //	    - id: 6f2d3c1a-...      # our organisation's PDND id (organizationId / producerId)
-//	      api_client: interop   # the PDND-API client whose voucher authenticates the upload
+//	      api_client: api_client   # the PDND-API client whose voucher authenticates the upload
 type Config struct {
 	// Enabled turns counting and reporting on. Default false.
 	Enabled bool `yaml:"enabled"`
@@ -61,7 +61,9 @@ type TenantConfig struct {
 	// organizationId in its PDND-API vouchers.
 	ID string `yaml:"id"`
 	// APIClient names the PDND-API client (in the pdnd section) whose voucher authenticates this
-	// tenant's uploads; the process maps it to a TokenSource.
+	// tenant's uploads: PDND files an upload under the voucher's organizationId, so it must be the
+	// tenant's own client. The process maps it to a TokenSource (gateway/app: "api_client" is
+	// pdnd.api_client, another name one of pdnd.tenant_api_clients).
 	APIClient string `yaml:"api_client"`
 }
 

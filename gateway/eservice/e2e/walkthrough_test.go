@@ -11,7 +11,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/welfaregov/gateway/cmd/demo/democonfig"
 	"github.com/welfaregov/gateway/cmd/pasim/sim"
 	"github.com/welfaregov/gateway/gateway/app"
 	"github.com/welfaregov/gateway/gateway/audit"
@@ -24,41 +26,42 @@ func repoFile(parts ...string) string {
 }
 
 // TestWalkthrough runs README.md's walkthrough "Calling WelfareGOV's e-services as another
-// administration" as written: pasim (its PDND, with the committed seed, and its backend), the
-// gateway on deploy/config/demo-eservices.yaml (dev TLS, its e-services, the audit trail), and the
-// modi CLI as the Comune di Trento: an accepted consultazione call, the same call without
-// INTEGRITY_REST_02 refused with integrity.missing, and both calls in the audit trail, which
-// `gateway audit verify` finds intact. Only the ports and the run directories differ from the demo.
+// administration" as written, against the configuration `make run` starts: pasim (its PDND, with the
+// committed seed, and its backend with a generated key) and the gateway on deploy/config/demo.yaml
+// completed as cmd/demo completes it (democonfig.Compose: pasim's ports and keys, credentials
+// generated at start), and the modi CLI as the Comune di Trento: an accepted consultazione call,
+// the same call without INTEGRITY_REST_02 refused with integrity.missing, and both calls in the audit
+// trail, which `gateway audit verify` finds intact. Only the ports and the run directory differ
+// from the demo's.
 func TestWalkthrough(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	r, err := sim.Start(ctx, sim.Options{RunDir: filepath.Join(dir, "pasim"), Hosts: map[string]string{"welfaregov": "https://127.0.0.1:8443"}})
+	secrets, err := democonfig.NewSecrets(filepath.Join(dir, "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sim.Start(ctx, sim.Options{RunDir: filepath.Join(dir, "pasim"), BackendAPIKey: secrets.BackendAPIKey,
+		Hosts: map[string]string{"welfaregov": "https://127.0.0.1:8443"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
-	demo, err := os.ReadFile(repoFile("deploy", "config", "demo-eservices.yaml"))
+	demo, err := os.ReadFile(repoFile("deploy", "config", "demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(dir, "run")
+	text, err := democonfig.Compose(demo, r, secrets, democonfig.Options{RunDir: runDir, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pdndURL := r.URLs["pdnd"]
-	text := strings.NewReplacer(
-		"http://127.0.0.1:7001", pdndURL,
-		"127.0.0.1:7001/client-assertion", strings.TrimPrefix(pdndURL, "http://")+"/client-assertion",
-		"http://127.0.0.1:7005", r.URLs["backend"],
-		".run/pasim/pdnd", filepath.Join(dir, "pasim", "pdnd"),
-		"deploy/config/demo-secrets", repoFile("deploy", "config", "demo-secrets"),
-		"run_dir: .run", "run_dir: "+filepath.Join(dir, "run"),
-		"dir: .run/audit", "dir: "+filepath.Join(dir, "audit"),
-		"address: 127.0.0.1:8443", "address: 127.0.0.1:0",
-		"address: 127.0.0.1:8080", "address: 127.0.0.1:0",
-		"address: 127.0.0.1:9090", "address: 127.0.0.1:0",
-	).Replace(string(demo))
 	path := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+	if err := os.WriteFile(path, text, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := app.Load(path, nil)
+	env := []string{"WGW_LISTENERS__ESERVICES__ADDRESS=127.0.0.1:0", "WGW_LISTENERS__INTERNAL__ADDRESS=127.0.0.1:0", "WGW_LISTENERS__ADMIN__ADDRESS=127.0.0.1:0"}
+	cfg, err := app.Load(path, env)
 	if err != nil {
 		t.Fatalf("the demo configuration does not load against pasim: %v", err)
 	}
@@ -115,14 +118,14 @@ func TestWalkthrough(t *testing.T) {
 	}
 
 	shutdown()
-	entries := readAudit(t, filepath.Join(dir, "audit"))
+	entries := readAudit(t, filepath.Join(runDir, "audit"))
 	if len(entries) != 2 || entries[0].Outcome != audit.OutcomeOK || entries[1].Outcome != "integrity.missing" ||
 		entries[0].ClientID != trento.ClientID || entries[1].PurposeID != purpose.ID {
 		b, _ := json.Marshal(entries)
 		t.Fatalf("audit trail %s", b)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := audit.RunVerifyCommand([]string{filepath.Join(dir, "audit")}, &stdout, &stderr); code != 0 {
+	if code := audit.RunVerifyCommand([]string{filepath.Join(runDir, "audit")}, &stdout, &stderr); code != 0 {
 		t.Fatalf("gateway audit verify: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
