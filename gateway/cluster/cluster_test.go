@@ -81,10 +81,7 @@ func newCluster(t *testing.T) *cluster {
 	}
 	c.sim = pasimtest.Start(t, sim.Options{RunDir: filepath.Join(c.dir, "pasim"), BackendAPIKey: secrets.BackendAPIKey,
 		Hosts: map[string]string{"welfaregov": publicBase}})
-	url := redistest.SharedURLDB(t, redisDB)
-	prefix := redistest.Prefix()
-	redistest.DeleteKeys(t, url, prefix)
-	t.Cleanup(func() { redistest.DeleteKeys(t, url, prefix) })
+	url, prefix := redistest.Shared(t, redisDB)
 	write := func(name, content string) string {
 		p := filepath.Join(c.dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {

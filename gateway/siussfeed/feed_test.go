@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/welfaregov/gateway/adapters/siuss"
 	"github.com/welfaregov/gateway/adapters/welfaregov"
@@ -29,7 +28,6 @@ import (
 	"github.com/welfaregov/gateway/gateway/siussfeed"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/memory"
-	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
 
 // redisDB is this package's database on the shared test Redis.
@@ -55,16 +53,8 @@ func redisStore(t testing.TB) store.Store {
 // redisPair returns two stores with separate clients over the same keys: two replicas.
 func redisPair(t testing.TB) (store.Store, store.Store) {
 	t.Helper()
-	url := redistest.SharedURLDB(t, redisDB)
-	prefix := redistest.Prefix()
-	redistest.DeleteKeys(t, url, prefix)
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := redis.NewClient(opt), redis.NewClient(opt)
-	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
-	return redisstore.NewFromClient(a, prefix), redisstore.NewFromClient(b, prefix)
+	url, prefix := redistest.Shared(t, redisDB)
+	return redistest.Store(t, url, prefix), redistest.Store(t, url, prefix)
 }
 
 func memStore(t testing.TB) store.Store {

@@ -2,11 +2,7 @@ package tracing
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http/httptest"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,49 +10,10 @@ import (
 	simtracing "github.com/welfaregov/gateway/cmd/pasim/sim/tracing"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/memory"
-	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
 
-// redisDB is the database index these tests use on the shared Redis.
-const redisDB = "9"
-
-// redisStore opens a store on the shared Redis (REDIS_URL, database 9) with a random key prefix
-// whose keys are deleted when the test ends. It fails, not skips, without Redis.
-func redisStore(t testing.TB, prefix string) *redisstore.Store {
-	t.Helper()
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379"
-	}
-	raw = strings.TrimRight(raw, "/")
-	if i := strings.LastIndex(raw, "/"); i > len("redis://") {
-		raw = raw[:i] // drop a database given in REDIS_URL
-	}
-	s, err := redisstore.New(redisstore.Options{URL: raw + "/" + redisDB, KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := s.Ping(ctx); err != nil {
-		t.Fatalf("no Redis at %s (%v): these tests need one", raw, err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := s.Client().Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			_ = s.Client().Del(ctx, keys...).Err()
-		}
-		_ = s.Close()
-	})
-	return s
-}
-
-func randomPrefix() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "wgwtest:tracing:" + hex.EncodeToString(b) + ":"
-}
+// redisDB is the database index these tests use on the shared Redis (redistest.Shared).
+const redisDB = 9
 
 func memStore(t testing.TB) store.Store {
 	t.Helper()

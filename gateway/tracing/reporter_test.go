@@ -12,6 +12,7 @@ import (
 
 	"github.com/welfaregov/gateway/cmd/pasim/sim/fault"
 	simtracing "github.com/welfaregov/gateway/cmd/pasim/sim/tracing"
+	"github.com/welfaregov/gateway/gateway/internal/redistest"
 )
 
 // The tests below run the reporter against the Tracing API simulator over loopback HTTP. The day
@@ -450,14 +451,14 @@ func TestServerErrorsAreRetriedWithBackoffThenFail(t *testing.T) {
 }
 
 func TestTwoReplicasRacingSubmitOnce(t *testing.T) {
-	prefix := randomPrefix()
-	e := newEnv(t, duringD, redisStore(t, prefix), simtracing.Options{})
+	url, prefix := redistest.Shared(t, redisDB)
+	e := newEnv(t, duringD, redistest.Store(t, url, prefix), simtracing.Options{})
 	e.count(duringD, purpose1, token1, 200, 5)
 	e.clk.Set(afterD)
 	var reporters []*Reporter
 	for i := 0; i < 4; i++ {
 		// Each replica has its own Redis client, as separate processes would.
-		e.st = redisStore(t, prefix)
+		e.st = redistest.Store(t, url, prefix)
 		reporters = append(reporters, e.reporter("gw-"+string(rune('a'+i))))
 	}
 	var wg sync.WaitGroup
@@ -496,8 +497,8 @@ func TestTwoReplicasRacingSubmitOnce(t *testing.T) {
 }
 
 func TestCountFromSeveralReplicasLandsInOneFile(t *testing.T) {
-	prefix := randomPrefix()
-	st1, st2 := redisStore(t, prefix), redisStore(t, prefix)
+	url, prefix := redistest.Shared(t, redisDB)
+	st1, st2 := redistest.Store(t, url, prefix), redistest.Store(t, url, prefix)
 	r1 := NewRecorder(st1, rome, 0, func() time.Time { return duringD })
 	r2 := NewRecorder(st2, rome, 0, func() time.Time { return duringD })
 	var wg sync.WaitGroup

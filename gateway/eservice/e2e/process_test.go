@@ -14,12 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/welfaregov/gateway/cmd/pasim/sim/backend"
 	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store"
-	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
 
 // redisDB is this package's database on the shared test Redis.
@@ -38,18 +35,10 @@ func redisStore(t testing.TB) storeSection {
 // shared state (PDND Tracing counters).
 func redisShared(t testing.TB) (storeSection, store.Store) {
 	t.Helper()
-	u := redistest.SharedURLDB(t, redisDB)
-	prefix := redistest.Prefix()
-	redistest.DeleteKeys(t, u, prefix)
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { _ = c.Close() })
+	u, prefix := redistest.Shared(t, redisDB)
 	// Replicas share the cache key too (the cache requires one with Redis).
 	return storeSection(fmt.Sprintf("store:\n  backend: redis\n  redis: {url: %q, key_prefix: %q}\ncache: {key: {file: %q}}\n", u, prefix, cacheKeyFile(t))),
-		redisstore.NewFromClient(c, prefix)
+		redistest.Store(t, u, prefix)
 }
 
 // cacheKeyFile writes a cache key for replicas sharing Redis.

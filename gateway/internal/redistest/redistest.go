@@ -1,7 +1,7 @@
 // Package redistest gives the gateway's tests real Redis deployments: the shared server at
 // REDIS_URL (a database per package family: the store's is 10; a random key prefix per test, keys
-// deleted at the end) and throwaway redis-server processes on free loopback ports (single,
-// Sentinel, Cluster) that the test stops itself.
+// deleted at the end: Shared, and Store for a replica's store on it) and throwaway redis-server
+// processes on free loopback ports (single, Sentinel, Cluster) that the test stops itself.
 package redistest
 
 import (
@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/welfaregov/gateway/gateway/store/redisstore"
 )
 
 // DB is the database index the store's tests use on the shared Redis.
@@ -89,6 +91,29 @@ func DeleteKeys(t testing.TB, rawURL, prefix string) {
 			}
 		}
 	})
+}
+
+// Shared is one test's room on the shared Redis: REDIS_URL pointed at database db (checked to
+// answer, as SharedURLDB) and a fresh Prefix whose keys are deleted when the test ends.
+func Shared(t testing.TB, db int) (url, prefix string) {
+	t.Helper()
+	url, prefix = SharedURLDB(t, db), Prefix()
+	DeleteKeys(t, url, prefix)
+	return url, prefix
+}
+
+// Store is a store under prefix on the Redis at url with a client of its own (its own connections,
+// as a separate gateway replica has; go-redis's default timeouts), closed when the test ends. Call
+// it again with the same url and prefix for another replica's view of the same keys.
+func Store(t testing.TB, url, prefix string) *redisstore.Store {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("redis URL: %v", err)
+	}
+	s := redisstore.NewFromClient(redis.NewClient(opt), prefix)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // Server is a throwaway redis-server this test started on a free loopback port.

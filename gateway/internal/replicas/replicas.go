@@ -28,20 +28,13 @@ type Pair struct {
 // never skips, when no Redis answers: what replicas share must be tested on what they share.
 func Redis(t testing.TB) Pair {
 	t.Helper()
-	url := redistest.SharedURLDB(t, DB)
+	url, prefix := redistest.Shared(t, DB)
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Pair{Prefix: redistest.Prefix(), Raw: redis.NewClient(opt)}
-	p.A = redisstore.NewFromClient(redis.NewClient(opt), p.Prefix)
-	p.B = redisstore.NewFromClient(redis.NewClient(opt), p.Prefix)
-	redistest.DeleteKeys(t, url, p.Prefix)
-	t.Cleanup(func() {
-		_ = p.A.Close()
-		_ = p.B.Close()
-		_ = p.Raw.Close()
-	})
+	p := Pair{Prefix: prefix, A: redistest.Store(t, url, prefix), B: redistest.Store(t, url, prefix), Raw: redis.NewClient(opt)}
+	t.Cleanup(func() { _ = p.Raw.Close() })
 	return p
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/welfaregov/gateway/gateway/internal/redistest"
 	"github.com/welfaregov/gateway/gateway/store"
 	"github.com/welfaregov/gateway/gateway/store/memory"
@@ -34,19 +32,8 @@ func NewMemory(t testing.TB) *memory.Store {
 // protection is about a real shared store.
 func NewRedisPair(t testing.TB) (*redisstore.Store, *redisstore.Store) {
 	t.Helper()
-	url := redistest.SharedURLDB(t, RedisDB)
-	prefix := redistest.Prefix()
-	redistest.DeleteKeys(t, url, prefix)
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, cb := redis.NewClient(opt), redis.NewClient(opt)
-	t.Cleanup(func() {
-		_ = ca.Close()
-		_ = cb.Close()
-	})
-	return redisstore.NewFromClient(ca, prefix), redisstore.NewFromClient(cb, prefix)
+	url, prefix := redistest.Shared(t, RedisDB)
+	return redistest.Store(t, url, prefix), redistest.Store(t, url, prefix)
 }
 
 // FaultStore wraps a real store so a test can make it fail (a store that is down) or replace it

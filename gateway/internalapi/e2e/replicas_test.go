@@ -23,9 +23,7 @@ const redisDB = 1
 // HIT on B, which calls nobody; B's in-process tier then serves it too.
 func TestTwoReplicasShareTheCache(t *testing.T) {
 	w := newWorld(t)
-	url := redistest.SharedURLDB(t, redisDB)
-	prefix := redistest.Prefix()
-	redistest.DeleteKeys(t, url, prefix)
+	url, prefix := redistest.Shared(t, redisDB)
 	keyFile := filepath.Join(w.dir, "cache.key")
 	if err := os.WriteFile(keyFile, []byte("e2e-cache-key-0123456789abcdef0123456789abcdef"), 0o600); err != nil {
 		t.Fatal(err)

@@ -14,9 +14,7 @@ import (
 // round trip every call pays anyway. The ratio is the cost of the script or command itself.
 
 func benchStore(b *testing.B) *redisstore.Store {
-	prefix := redistest.Prefix()
-	url := redistest.SharedURL(b)
-	redistest.DeleteKeys(b, url, prefix)
+	url, prefix := redistest.Shared(b, redistest.DB)
 	return open(b, redisstore.Options{URL: url, KeyPrefix: prefix})
 }
 

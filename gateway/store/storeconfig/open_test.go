@@ -60,8 +60,7 @@ func TestOpenMemoryByDefault(t *testing.T) {
 }
 
 func TestOpenRedisURL(t *testing.T) {
-	url, prefix := redistest.SharedURL(t), redistest.Prefix()
-	redistest.DeleteKeys(t, url, prefix)
+	url, prefix := redistest.Shared(t, redistest.DB)
 	s := open(t, store.Config{Backend: "redis", Redis: store.RedisConfig{URL: url, KeyPrefix: prefix}})
 	rs, ok := s.(*redisstore.Store)
 	if !ok {
