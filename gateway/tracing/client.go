@@ -57,6 +57,23 @@ type TracingError struct {
 	RowNumber int    `json:"rowNumber"`
 }
 
+// String is how operators read the error (the dashboard, logs): "row 3, purpose P: INVALID
+// CODE: message", leaving out what PDND did not say.
+func (e TracingError) String() string {
+	var b strings.Builder
+	if e.RowNumber > 0 {
+		fmt.Fprintf(&b, "row %d, ", e.RowNumber)
+	}
+	if e.PurposeID != "" {
+		fmt.Fprintf(&b, "purpose %s: ", e.PurposeID)
+	}
+	b.WriteString(strings.TrimSpace(e.Severity + " " + e.ErrorCode))
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	return b.String()
+}
+
 // API error codes the client acts on (PDND Problem errors[].code).
 const (
 	CodeTracingAlreadyExists   = "TRACING_ALREADY_EXISTS"

@@ -231,3 +231,22 @@ func FuzzClientAnswers(f *testing.F) {
 		check(c.Recover(ctx, "id", dayD, nil))
 	})
 }
+
+func TestTracingErrorReadsForAnOperator(t *testing.T) {
+	for _, c := range []struct {
+		e    TracingError
+		want string
+	}{
+		{TracingError{PurposeID: "p-1", Severity: "INVALID", ErrorCode: "INVALID_ROW_SCHEMA", Message: "token_id is missing", RowNumber: 3},
+			"row 3, purpose p-1: INVALID INVALID_ROW_SCHEMA: token_id is missing"},
+		{TracingError{Severity: "WARNING", ErrorCode: "PURPOSE_NOT_FOUND"}, "WARNING PURPOSE_NOT_FOUND"},
+		{TracingError{ErrorCode: "X", Message: "m"}, "X: m"},
+	} {
+		if got := c.e.String(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.e, got, c.want)
+		}
+	}
+	if got := fmt.Sprint(TracingError{ErrorCode: "X"}); got != "X" {
+		t.Errorf("fmt (and so the dashboard's template) prints %q", got)
+	}
+}
