@@ -11,7 +11,7 @@ import (
 	"github.com/welfaregov/gateway/adapters/icef"
 	"github.com/welfaregov/gateway/adapters/inps"
 	adapter "github.com/welfaregov/gateway/adapters/upstream"
-	"github.com/welfaregov/gateway/gateway/logging"
+	"github.com/welfaregov/gateway/contracts"
 	"github.com/welfaregov/gateway/gateway/problem"
 	"github.com/welfaregov/gateway/gateway/resilience"
 )
@@ -167,7 +167,7 @@ func withRetry(p *problem.Error, d time.Duration) *problem.Error {
 
 // maskDetail masks the codici fiscali in upstream free text and bounds it.
 func maskDetail(s string) string {
-	s = logging.MaskCodiciFiscali(strings.TrimSpace(s))
+	s = contracts.MaskCodiciFiscaliInText(strings.TrimSpace(s))
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}
