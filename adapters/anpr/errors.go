@@ -9,6 +9,7 @@ import (
 
 	"github.com/welfaregov/gateway/adapters/anpr/e002"
 	"github.com/welfaregov/gateway/adapters/upstream"
+	"github.com/welfaregov/gateway/contracts"
 )
 
 // Reason says what kind of failure an *Error is.
@@ -159,16 +160,16 @@ func (e *Error) Error() string {
 	for _, a := range e.Errori {
 		fmt.Fprintf(&b, "; %s", a.Codice)
 		if a.Testo != "" {
-			fmt.Fprintf(&b, " %q", maskCF(a.Testo))
+			fmt.Fprintf(&b, " %q", contracts.MaskCodiciFiscaliInText(a.Testo))
 		}
 		if a.Campo != "" {
-			fmt.Fprintf(&b, " (campo %s)", maskCF(a.Campo))
+			fmt.Fprintf(&b, " (campo %s)", contracts.MaskCodiciFiscaliInText(a.Campo))
 		}
 	}
 	if g := e.GovWay; g != nil {
 		fmt.Fprintf(&b, "; GovWay %s", g.Title)
 		if g.Detail != "" {
-			fmt.Fprintf(&b, ": %s", maskCF(strings.TrimSpace(g.Detail)))
+			fmt.Fprintf(&b, ": %s", contracts.MaskCodiciFiscaliInText(strings.TrimSpace(g.Detail)))
 		}
 		if g.GovWayID != "" {
 			fmt.Fprintf(&b, " (govway_id %s)", g.GovWayID)
@@ -211,8 +212,5 @@ func hasReason(err error, r Reason) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Reason == r
 }
-
-// maskCF masks the codici fiscali in an upstream text (ANPR's listaErrori, GovWay's detail).
-func maskCF(s string) string { return upstream.MaskCodiciFiscali(s) }
 
 var _ upstream.Classified = (*Error)(nil)

@@ -217,10 +217,10 @@ func (t *translator) anomalie(where string, list []e002.TipoErroriAnomalia) []An
 			s += " (" + a.Tipo + ")"
 		}
 		if a.Testo != "" {
-			s += " " + maskCF(a.Testo)
+			s += " " + contracts.MaskCodiciFiscaliInText(a.Testo)
 		}
 		if a.Campo != "" {
-			s += " [campo " + maskCF(a.Campo) + "]"
+			s += " [campo " + contracts.MaskCodiciFiscaliInText(a.Campo) + "]"
 		}
 		t.notes = append(t.notes, s)
 	}

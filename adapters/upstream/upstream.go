@@ -4,7 +4,7 @@
 // against the circuit breaker, or treat it as an answer, the Operation an adapter declares for each
 // kind of call (its name, whether it is idempotent, how to check its answers), the Caller (the
 // operator and the case) that travels in the context, and how upstream free text becomes fit for
-// errors and logs (FreeText, MaskCodiciFiscali).
+// errors and logs (FreeText; contracts.MaskCodiciFiscaliInText masks without bounding).
 //
 // Adapters import this package; they never import the runtime. The runtime (gateway/...) implements
 // Transport and reads Class.

@@ -17,18 +17,16 @@ import (
 //     signature, makes the token replayable. The hash of the whole token lets an operator match
 //     a token they hold against the log without the log holding it. A header longer than
 //     maxKeptHeader (an x5c chain) is dropped as well.
-//   - Codici fiscali become contracts.MaskCodiceFiscale of themselves (16 characters): a
-//     16-character personal code (omocodia included, any letter case, whatever its check
-//     character) keeps the six letters of surname and name ("RSSMRA**********"); an 11-digit
-//     numeric code (legal persons, and the provisional codes of individuals) whose check digit is
-//     valid is masked whole ("****************"): its digits are the holder's own number.
+//   - Codici fiscali are masked by contracts.MaskCodiciFiscaliInText (which says what counts as
+//     one): a 16-character personal code (omocodia included, any letter case, whatever its check
+//     character, glued to other text or not) keeps the six letters of surname and name
+//     ("RSSMRA**********"); an 11-digit numeric code (legal persons, and the provisional codes of
+//     individuals) whose check digit is valid is masked whole ("****************"): its digits are
+//     the holder's own number.
 //
 // Sanitize is idempotent and safe for concurrent use.
 func Sanitize(s string) string {
-	if len(s) < cfNumericLength { // shorter than any pattern: the common case for small attributes
-		return s
-	}
-	return MaskCodiciFiscali(RedactTokens(s))
+	return contracts.MaskCodiciFiscaliInText(RedactTokens(s))
 }
 
 // maxKeptHeader bounds the JWS header kept in logs.
@@ -112,86 +110,4 @@ func scanJWS(s string, start int) (end, headerEnd int, ok bool) {
 
 func isB64URL(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
-const (
-	cfLength        = 16
-	cfNumericLength = 11
-	cfMonths        = "ABCDEHLMPRST"
-	cfOmocodia      = "LMNPQRSTUV" // letters that replace digits under omocodia
-)
-
-// MaskCodiciFiscali masks every codice fiscale in s, as described on Sanitize. A candidate is a
-// whole run of ASCII letters and digits (a code inside a longer run is left as it is):
-//
-//   - 16 characters with the shape of a personal code (letters, digits or their omocodia letters,
-//     a month letter), regardless of the check character: a mistyped code is still personal data;
-//   - 11 digits whose check digit is valid. The check digit is what tells a numeric codice
-//     fiscale from another number: requiring it, and nothing about the surroundings, masks the
-//     codes wherever they are written (free text, upstream error messages, a SIUSS CFOperatore
-//     padded with spaces) at the price of masking one in ten unrelated 11-digit numbers, which our
-//     logs hardly hold (timestamps in ms have 13 digits, ids, cursors and sizes fewer than 11).
-//     Office-code or context checks would mask less but could let a real code through.
-func MaskCodiciFiscali(s string) string {
-	var out []byte // allocated on the first match only
-	last := 0      // bytes of s before last are copied to out already
-	for i := 0; i < len(s); {
-		if !isAlnum(s[i]) {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(s) && isAlnum(s[j]) {
-			j++
-		}
-		run := s[i:j]
-		if (len(run) == cfLength && isCodiceFiscale(run)) || (len(run) == cfNumericLength && isNumericCodiceFiscale(run)) {
-			out = append(append(out, s[last:i]...), contracts.MaskCodiceFiscale(run)...)
-			last = j
-		}
-		i = j
-	}
-	if out == nil {
-		return s
-	}
-	return string(append(out, s[last:]...))
-}
-
-// isNumericCodiceFiscale reports whether the 11 bytes of c are digits with a valid check digit.
-func isNumericCodiceFiscale(c string) bool {
-	return contracts.ValidateCodiceFiscaleNumerico(c) == nil
-}
-
-// isCodiceFiscale reports whether the 16 bytes of c have the shape SSSNNNYYMDDZZZZC, where each
-// digit position may also hold its omocodia letter, ignoring letter case.
-func isCodiceFiscale(c string) bool {
-	for k := 0; k < cfLength; k++ {
-		ch := upper(c[k])
-		switch k {
-		case 0, 1, 2, 3, 4, 5, 11, 15:
-			if ch < 'A' || ch > 'Z' {
-				return false
-			}
-		case 8:
-			if strings.IndexByte(cfMonths, ch) < 0 {
-				return false
-			}
-		default: // 6, 7, 9, 10, 12, 13, 14: digits of year, day and place
-			if !(ch >= '0' && ch <= '9') && strings.IndexByte(cfOmocodia, ch) < 0 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func upper(c byte) byte {
-	if c >= 'a' && c <= 'z' {
-		return c - 'a' + 'A'
-	}
-	return c
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/welfaregov/gateway/adapters/anpr"
+	"github.com/welfaregov/gateway/adapters/anpr/e002"
 	"github.com/welfaregov/gateway/adapters/icef"
 	"github.com/welfaregov/gateway/adapters/inps"
 	"github.com/welfaregov/gateway/contracts"
@@ -192,6 +194,33 @@ func TestProblem(t *testing.T) {
 	}
 	if Problem(nil) != nil {
 		t.Fatal("nil")
+	}
+}
+
+// TestProblemGovWayDetail: GovWay's free-text detail is quoted masked and bounded to
+// maxGovWayDetail characters, the cut falling between characters (the detail is valid UTF-8, a
+// multi-byte character is never split) and after the masking (a code the cut crosses shows as
+// the start of its mask, never as a part of the code).
+func TestProblemGovWayDetail(t *testing.T) {
+	const cf = "RSSMRA80A01H501U"
+	problemOf := func(detail string) string {
+		t.Helper()
+		p := Problem(&anpr.Error{Reason: anpr.ReasonGovWay, CasoUso: anpr.C021, Status: 400,
+			GovWay: &e002.GovWayProblem{Title: "InvalidRequestContent", Status: 400, Detail: detail}})
+		if !utf8.ValidString(p.Detail) {
+			t.Fatalf("the detail is not UTF-8: %q", p.Detail)
+		}
+		return p.Detail
+	}
+	// 292 characters (581 bytes: byte 300 falls inside an "è") before the code, which the cut at
+	// character 300 crosses.
+	long := "x" + strings.Repeat("è", 290) + " " + cf + " non valido"
+	got := problemOf(long)
+	if want := ": x" + strings.Repeat("è", 290) + " RSSMRA**…"; !strings.HasSuffix(got, want) {
+		t.Fatalf("detail %q, want it to end with %q", got, want)
+	}
+	if got := problemOf("  soggetto " + strings.ToLower(cf) + "non valido  "); !strings.HasSuffix(got, ": soggetto RSSMRA**********non valido") {
+		t.Fatalf("a short detail is quoted %q", got)
 	}
 }
 

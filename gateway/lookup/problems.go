@@ -11,7 +11,6 @@ import (
 	"github.com/welfaregov/gateway/adapters/icef"
 	"github.com/welfaregov/gateway/adapters/inps"
 	adapter "github.com/welfaregov/gateway/adapters/upstream"
-	"github.com/welfaregov/gateway/gateway/logging"
 	"github.com/welfaregov/gateway/gateway/problem"
 	"github.com/welfaregov/gateway/gateway/resilience"
 )
@@ -116,7 +115,7 @@ func anprProblem(e *anpr.Error, err error) *problem.Error {
 		detail += " " + code
 	}
 	if e.GovWay != nil && e.GovWay.Detail != "" {
-		detail += ": " + maskDetail(e.GovWay.Detail)
+		detail += ": " + adapter.FreeText(e.GovWay.Detail, maxGovWayDetail)
 	}
 	switch e.Reason {
 	case anpr.ReasonNotFound:
@@ -165,14 +164,8 @@ func withRetry(p *problem.Error, d time.Duration) *problem.Error {
 	return p
 }
 
-// maskDetail masks the codici fiscali in upstream free text and bounds it.
-func maskDetail(s string) string {
-	s = logging.MaskCodiciFiscali(strings.TrimSpace(s))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+// maxGovWayDetail bounds the GovWay detail quoted in a problem's detail, in characters.
+const maxGovWayDetail = 300
 
 // notConfigured is the problem of a question whose upstream the gateway does not call.
 func notConfigured(system string) *problem.Error {
