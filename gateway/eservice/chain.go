@@ -396,9 +396,10 @@ func headersOf(ctx *fiber.Ctx) http.Header {
 	hdr := &ctx.Request().Header
 	n, size := 0, 0
 	hdr.VisitAll(func(k, v []byte) { n, size = n+1, size+len(k)+len(v) })
-	buf := make([]byte, 0, size)
-	hdr.VisitAll(func(k, v []byte) { buf = append(append(buf, k...), v...) })
-	all := string(buf)
+	var b strings.Builder // one copy, into memory not zeroed first
+	b.Grow(size)
+	hdr.VisitAll(func(k, v []byte) { b.Write(k); b.Write(v) })
+	all := b.String()
 	h := make(http.Header, n)
 	values := make([]string, n)
 	off, i := 0, 0
