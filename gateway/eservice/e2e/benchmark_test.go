@@ -101,6 +101,12 @@ func BenchmarkSecuredCall(b *testing.B) {
 	run := func(base string, secured bool) func(b *testing.B) {
 		return func(b *testing.B) {
 			pool := prepared(b)
+			if base == "" { // baseline-minimal-request: the bare handler, sent only a Content-Type
+				base = bare
+				for i := range pool {
+					pool[i].header = http.Header{"Content-Type": {"application/json"}}
+				}
+			}
 			var next atomic.Int64
 			var failed atomic.Value
 			runtime.GC() // the signing's garbage is not the timed part's
@@ -145,7 +151,21 @@ func BenchmarkSecuredCall(b *testing.B) {
 		baselineElapsed.Store(b.Elapsed().Nanoseconds())
 		baselineN.Store(int64(b.N))
 	}, run(subject, true), 1/0.45)
-	b.Run("peak-rss-1000-connections", func(b *testing.B) { peakRSS(b, w) })
+	// For reference, not for the target: the bare handler sent only a Content-Type, as earlier
+	// versions of this benchmark measured it. Its distance from baseline is what the load generator
+	// spends sending (and the server reading) the security headers.
+	b.Run("baseline-minimal-request", run("", false))
+	// One measurement per run: the benchmark framework calls the function again with a growing
+	// b.N until it has run for -benchtime, and each call would start another gateway process.
+	var rss []float64
+	b.Run("peak-rss-1000-connections", func(b *testing.B) {
+		if rss == nil {
+			rss = peakRSS(b, w)
+		}
+		b.ReportMetric(rss[0], "peak-RSS-MB")
+		b.ReportMetric(rss[1], "idle-RSS-MB")
+		b.ReportMetric(rss[2], "calls-ok")
+	})
 }
 
 // startSecuredEcho serves a test e-service whose handler answers payload, behind the whole chain.
@@ -217,8 +237,9 @@ func startBareEcho(b *testing.B) string {
 }
 
 // peakRSS runs the gateway binary, drives 1,000 concurrent keep-alive connections each sending
-// secured consultazione calls, and reports VmHWM.
-func peakRSS(b *testing.B, w *world) {
+// secured consultazione calls, and returns its VmHWM and the VmHWM before the load (MB), and the
+// calls that succeeded.
+func peakRSS(b *testing.B, w *world) []float64 {
 	const connections, perConnection = 1000, 2
 	b.StopTimer()
 	// The consumer's 2,000 calls must not meet the e-service's rate limit.
@@ -265,9 +286,6 @@ func peakRSS(b *testing.B, w *world) {
 	b.StopTimer()
 	peak := vmHWM(b, proc.pid)
 	tr.CloseIdleConnections()
-	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
-	b.ReportMetric(float64(before)/1024, "idle-RSS-MB")
-	b.ReportMetric(float64(ok.Load()), "calls-ok")
 	verdict := "met"
 	if peak > 150*1024 {
 		verdict = "MISSED"
@@ -277,6 +295,7 @@ func peakRSS(b *testing.B, w *world) {
 	if failed.Load() > 0 {
 		b.Fatalf("%d calls failed", failed.Load())
 	}
+	return []float64{float64(peak) / 1024, float64(before) / 1024, float64(ok.Load())}
 }
 
 // vmHWM reads the peak resident set size (kB) of pid.
