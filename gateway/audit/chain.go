@@ -37,15 +37,13 @@ func (c *Chain) Seal(e *Entry) ([]byte, error) {
 	if e.Prev == "" {
 		e.Prev = ZeroHash
 	}
-	body, err := json.Marshal(e)
+	line, err := appendCanonical(make([]byte, 0, 1024), e)
 	if err != nil {
 		return nil, fmt.Errorf("audit: encoding entry: %w", err)
 	}
-	sum := sha256.Sum256(body)
+	sum := sha256.Sum256(line)
 	e.Hash = hex.EncodeToString(sum[:])
-	line := make([]byte, 0, len(body)+hashSuffixLen+1)
-	line = append(line, body[:len(body)-1]...)
-	line = append(line, `,"hash":"`...)
+	line = append(line[:len(line)-1], `,"hash":"`...) // the object stays open for the hash member
 	line = append(line, e.Hash...)
 	line = append(line, `"}`...)
 	line = append(line, '\n')

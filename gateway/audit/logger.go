@@ -182,12 +182,15 @@ func printableASCII(s string) bool {
 
 // containsCodiceFiscale reports whether any 16-character window of s has the shape of a personal
 // codice fiscale (letters and digits where due, month letter, day), whatever its check character: a
-// mistyped code is still personal data. A cheap test of the letter positions runs first, so ordinary
-// identifiers (UUIDs have no six letters in a row) cost no allocation.
+// mistyped code is still personal data. A cheap test of the letter and digit positions runs first, so
+// ordinary identifiers (UUIDs have no six letters in a row) and words (route templates) cost no
+// allocation.
 func containsCodiceFiscale(s string) bool {
 	for i := 0; i+16 <= len(s); i++ {
 		w := s[i : i+16]
-		if !(isLetter(w[0]) && isLetter(w[1]) && isLetter(w[2]) && isLetter(w[3]) && isLetter(w[4]) && isLetter(w[5]) && isLetter(w[8]) && isLetter(w[11]) && isLetter(w[15])) {
+		if !(isLetter(w[0]) && isLetter(w[1]) && isLetter(w[2]) && isLetter(w[3]) && isLetter(w[4]) && isLetter(w[5]) && isLetter(w[8]) && isLetter(w[11]) && isLetter(w[15])) ||
+			!(isDigitOrOmocodia(w[6]) && isDigitOrOmocodia(w[7]) && isDigitOrOmocodia(w[9]) && isDigitOrOmocodia(w[10]) &&
+				isDigitOrOmocodia(w[12]) && isDigitOrOmocodia(w[13]) && isDigitOrOmocodia(w[14])) {
 			continue
 		}
 		err := contracts.ValidateCodiceFiscalePersona(strings.ToUpper(w))
@@ -200,6 +203,12 @@ func containsCodiceFiscale(s string) bool {
 }
 
 func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
+
+// isDigitOrOmocodia reports whether c may stand where a codice fiscale has a digit: the digit, or
+// the letter that replaces it under omocodia (either case).
+func isDigitOrOmocodia(c byte) bool {
+	return c >= '0' && c <= '9' || strings.IndexByte("LMNPQRSTUVlmnpqrstuv", c) >= 0
+}
 
 // ValidInstanceID reports whether id can name a chain (and appear in file names).
 func ValidInstanceID(id string) bool {

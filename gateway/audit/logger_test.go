@@ -71,13 +71,14 @@ func TestForeignValuesAreBoundedAndNeverCarryACodiceFiscale(t *testing.T) {
 	r.ClientID = long                                     // oversized
 	r.RequestID = "req\n{\"status\":500}"                 // control characters
 	r.ConsumerID = "a2f3c1d0-8f34-4b7e-9b6c-0f1e2d3c4b5a" // a UUID stays
+	r.PurposeID = "p:rssmraURa0MhRLMx"                    // omocodia in every digit position, lower case
 	r.ClientIP = "::ffff:10.0.0.1"
 	r.Tracking.LoA = "livello alto, operatore Mario Rossi"
 	if err := l.Append(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	e := sink.Entries()[0]
-	for name, v := range map[string]string{"signatureJti": e.SignatureJTI, "trackingJti": e.TrackingJTI, "clientId": e.ClientID, "requestId": e.RequestID} {
+	for name, v := range map[string]string{"signatureJti": e.SignatureJTI, "purposeId": e.PurposeID, "trackingJti": e.TrackingJTI, "clientId": e.ClientID, "requestId": e.RequestID} {
 		if !strings.HasPrefix(v, "sha256:") || len(v) != 7+64 {
 			t.Errorf("%s = %q, want its sha256", name, v)
 		}
