@@ -225,16 +225,21 @@ func TestRateLimitAndOverload(t *testing.T) {
 		t.Fatalf("another purpose of the same consumer: %d, want its own limit", a.status)
 	}
 
-	// Overload: the only slot is taken by a call the backend holds for 500ms.
-	if err := w.faults.Set("backend.prestazioni.ricerca", fault.Spec{Latency: fault.Latency{Kind: "fixed", Fixed: fault.Duration(500 * time.Millisecond)}}); err != nil {
+	// Overload: the only slot is taken by a call the backend holds for a second. Both calls are
+	// prepared (voucher, signatures) before the first is sent, so the second reaches the gateway
+	// while the first holds the slot even on a loaded machine.
+	if err := w.faults.Set("backend.prestazioni.ricerca", fault.Spec{Latency: fault.Latency{Kind: "fixed", Fixed: fault.Duration(time.Second)}}); err != nil {
 		t.Fatal(err)
 	}
 	slow := w.newConsumer(clientID, purposeMin, audPrest, mountPrest, true, true)
+	holding := slow.prepare(t, g, "POST", "/ricerca", ricerca(cf, on))
+	refused := slow.prepare(t, g, "POST", "/ricerca", ricerca(cf, on))
 	var wg sync.WaitGroup
 	var first *answer
-	wg.Go(func() { first = slow.call(t, g, "POST", "/ricerca", ricerca(cf, on)) })
-	time.Sleep(150 * time.Millisecond)
-	a = slow.call(t, g, "POST", "/ricerca", ricerca(cf, on))
+	wg.Go(func() { first = g.do(t, holding) })
+	time.Sleep(300 * time.Millisecond)
+	a = g.do(t, refused)
+	a.path = "/ricerca"
 	wg.Wait()
 	wantProblem(t, a, 503, "overloaded")
 	if a.header.Get("Retry-After") == "" {
