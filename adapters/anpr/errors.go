@@ -9,7 +9,6 @@ import (
 
 	"github.com/welfaregov/gateway/adapters/anpr/e002"
 	"github.com/welfaregov/gateway/adapters/upstream"
-	"github.com/welfaregov/gateway/contracts"
 )
 
 // Reason says what kind of failure an *Error is.
@@ -150,6 +149,10 @@ func (e *Error) Class() Class {
 	return ClassPermanent
 }
 
+// maxQuotedText bounds, in characters, each text of ANPR or GovWay that Error quotes: the error
+// goes into logs and problem details, and the upstream decides how long its texts are.
+const maxQuotedText = 300
+
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "anpr: %s", e.CasoUso)
@@ -160,16 +163,16 @@ func (e *Error) Error() string {
 	for _, a := range e.Errori {
 		fmt.Fprintf(&b, "; %s", a.Codice)
 		if a.Testo != "" {
-			fmt.Fprintf(&b, " %q", contracts.MaskCodiciFiscaliInText(a.Testo))
+			fmt.Fprintf(&b, " %q", upstream.FreeText(a.Testo, maxQuotedText))
 		}
 		if a.Campo != "" {
-			fmt.Fprintf(&b, " (campo %s)", contracts.MaskCodiciFiscaliInText(a.Campo))
+			fmt.Fprintf(&b, " (campo %s)", upstream.FreeText(a.Campo, maxQuotedText))
 		}
 	}
 	if g := e.GovWay; g != nil {
 		fmt.Fprintf(&b, "; GovWay %s", g.Title)
 		if g.Detail != "" {
-			fmt.Fprintf(&b, ": %s", contracts.MaskCodiciFiscaliInText(strings.TrimSpace(g.Detail)))
+			fmt.Fprintf(&b, ": %s", upstream.FreeText(g.Detail, maxQuotedText))
 		}
 		if g.GovWayID != "" {
 			fmt.Fprintf(&b, " (govway_id %s)", g.GovWayID)

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/welfaregov/gateway/adapters/anpr/e002"
 	"github.com/welfaregov/gateway/adapters/upstream"
 	"github.com/welfaregov/gateway/contracts"
 )
@@ -110,6 +112,22 @@ func TestErrorBodiesAreBounded(t *testing.T) {
 	soggetti := `{"listaSoggetti":{"datiSoggetto":[` + strings.Repeat(`{},`, MaxSoggetti) + `{}]}}`
 	if _, err := ParseRisposta(C021, []byte(soggetti), Meta{}); !hasReason(err, ReasonTooLarge) {
 		t.Fatalf("%d subjects: %v", MaxSoggetti+1, err)
+	}
+}
+
+// TestErrorTextQuotesAreBounded: ANPR's and GovWay's texts go into logs and problems, so each is cut
+// (between characters, after masking) however long the upstream made it.
+func TestErrorTextQuotesAreBounded(t *testing.T) {
+	long := strings.Repeat("è", 2000) + " RSSMRA80A01H501U"
+	e := &Error{Reason: ReasonRejected, CasoUso: C030, Status: 400,
+		Errori: []Anomalia{{Codice: "EN001", Testo: long, Campo: long}},
+		GovWay: &e002.GovWayProblem{Title: "InvalidRequestContent", Detail: long}}
+	msg := e.Error()
+	if n := utf8.RuneCountInString(msg); n > 3*(maxQuotedText+1)+200 || !utf8.ValidString(msg) {
+		t.Fatalf("%d characters (valid UTF-8: %v): each quoted text must be cut at %d", n, utf8.ValidString(msg), maxQuotedText)
+	}
+	if strings.Count(msg, "…") != 3 || strings.Contains(msg, "RSSMRA80A01H501U") {
+		t.Fatalf("every text cut once, no code shown: %.200s", msg)
 	}
 }
 
