@@ -180,35 +180,11 @@ func printableASCII(s string) bool {
 	return true
 }
 
-// containsCodiceFiscale reports whether any 16-character window of s has the shape of a personal
-// codice fiscale (letters and digits where due, month letter, day), whatever its check character: a
-// mistyped code is still personal data. A cheap test of the letter and digit positions runs first, so
-// ordinary identifiers (UUIDs have no six letters in a row) and words (route templates) cost no
-// allocation.
-func containsCodiceFiscale(s string) bool {
-	for i := 0; i+16 <= len(s); i++ {
-		w := s[i : i+16]
-		if !(isLetter(w[0]) && isLetter(w[1]) && isLetter(w[2]) && isLetter(w[3]) && isLetter(w[4]) && isLetter(w[5]) && isLetter(w[8]) && isLetter(w[11]) && isLetter(w[15])) ||
-			!(isDigitOrOmocodia(w[6]) && isDigitOrOmocodia(w[7]) && isDigitOrOmocodia(w[9]) && isDigitOrOmocodia(w[10]) &&
-				isDigitOrOmocodia(w[12]) && isDigitOrOmocodia(w[13]) && isDigitOrOmocodia(w[14])) {
-			continue
-		}
-		err := contracts.ValidateCodiceFiscalePersona(strings.ToUpper(w))
-		var cfErr *contracts.CFError
-		if err == nil || errors.As(err, &cfErr) && cfErr.Reason == contracts.CFBadCheckCharacter {
-			return true
-		}
-	}
-	return false
-}
-
-func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
-
-// isDigitOrOmocodia reports whether c may stand where a codice fiscale has a digit: the digit, or
-// the letter that replaces it under omocodia (either case).
-func isDigitOrOmocodia(c byte) bool {
-	return c >= '0' && c <= '9' || strings.IndexByte("LMNPQRSTUVlmnpqrstuv", c) >= 0
-}
+// containsCodiceFiscale reports whether s holds anything contracts.MaskCodiciFiscaliInText masks: a
+// 16-character window with the shape of a personal codice fiscale (any case, omocodia, whatever its
+// check character: a mistyped code is still personal data), or a numeric one. It allocates nothing
+// when s holds none, which is the case of ordinary identifiers.
+func containsCodiceFiscale(s string) bool { return contracts.MaskCodiciFiscaliInText(s) != s }
 
 // ValidInstanceID reports whether id can name a chain (and appear in file names).
 func ValidInstanceID(id string) bool {
