@@ -200,7 +200,9 @@ func FuzzSaneRequestID(f *testing.F) {
 func TestAccessLog(t *testing.T) {
 	r := start(t, testConfig(), func(s *Server) {
 		s.Internal().Get("/anagrafe/:cf", func(c *fiber.Ctx) error { return c.SendString("ok") })
+		s.Internal().Get("/broken", func(c *fiber.Ctx) error { return errors.New("backend pool exhausted") })
 	})
+	r.call(t, "GET", r.urls[InternalName]+"/broken", nil, "X-Correlation-ID", "trace-3")
 	resp, _ := r.call(t, "GET", r.urls[InternalName]+"/anagrafe/RSSMRA80A01H501U?x=RSSMRA80A01H501U", nil, "X-Correlation-ID", "trace-1")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -230,8 +232,20 @@ func TestAccessLog(t *testing.T) {
 	if _, isNum := ok["latency_ms"].(float64); !isNum {
 		t.Errorf("latency_ms %v", ok["latency_ms"])
 	}
-	if missing["route"] != "-" || missing["status"] != 404.0 || missing["problem"] != "not-found" {
+	if missing["route"] != "-" || missing["status"] != 404.0 || missing["problem"] != "not-found" || missing["level"] != "INFO" {
 		t.Errorf("404 line %v", missing)
+	}
+	if _, has := missing["cause"]; has {
+		t.Errorf("404 line with a cause: %v", missing)
+	}
+	// A failure of the gateway itself is an ERROR line that names its cause.
+	broken := got["trace-3"]
+	if broken == nil || broken["status"] != 500.0 || broken["level"] != "ERROR" || broken["route"] != "/broken" ||
+		broken["cause"] != "backend pool exhausted" || broken["problem"] == nil {
+		t.Errorf("500 line %v", broken)
+	}
+	if _, has := ok["problem"]; has {
+		t.Errorf("200 line with a problem: %v", ok)
 	}
 }
 
