@@ -31,7 +31,15 @@ type Pseudonymizer struct {
 	keyID string
 	// macs holds keyed HMAC states: hmac.New hashes the key into fresh inner and outer states on
 	// every call, which cost as much as the MAC itself on the audit path of every e-service call.
-	macs sync.Pool
+	macs sync.Pool // of *macState
+}
+
+// macState is a keyed HMAC with the buffers one pseudonym needs: bytes passed to a hash.Hash
+// escape to the heap, so reusing them saves the allocations of the input and the sum.
+type macState struct {
+	mac hash.Hash
+	in  []byte
+	sum []byte
 }
 
 // NewPseudonymizer returns a Pseudonymizer. key must have at least MinPseudonymKeyBytes bytes; keyID
@@ -44,7 +52,9 @@ func NewPseudonymizer(key []byte, keyID string) (*Pseudonymizer, error) {
 		return nil, errors.New("audit: the pseudonymisation key id must be 1 to 32 characters of A-Z a-z 0-9 . _ -")
 	}
 	p := &Pseudonymizer{key: append([]byte(nil), key...), keyID: keyID}
-	p.macs.New = func() any { return hmac.New(sha256.New, p.key) }
+	p.macs.New = func() any {
+		return &macState{mac: hmac.New(sha256.New, p.key), sum: make([]byte, 0, sha256.Size)}
+	}
 	return p, nil
 }
 
@@ -56,17 +66,18 @@ func (p *Pseudonymizer) Pseudonym(claim, value string) string {
 	if value == "" {
 		return ""
 	}
-	m := p.macs.Get().(hash.Hash)
-	m.Reset()
-	m.Write([]byte(claim))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	var sum [sha256.Size]byte
-	m.Sum(sum[:0])
-	p.macs.Put(m)
-	out := make([]byte, 0, len(PseudonymPrefix)+len(p.keyID)+1+2*sha256.Size)
-	out = append(append(append(out, PseudonymPrefix...), p.keyID...), ':')
-	return string(hex.AppendEncode(out, sum[:]))
+	m := p.macs.Get().(*macState)
+	m.mac.Reset()
+	m.in = append(append(append(m.in[:0], claim...), 0), value...)
+	m.mac.Write(m.in)
+	m.sum = m.mac.Sum(m.sum[:0])
+	var out [len(PseudonymPrefix) + 32 + 1 + 2*sha256.Size]byte // keyID has at most 32 bytes
+	b := append(append(append(out[:0], PseudonymPrefix...), p.keyID...), ':')
+	b = hex.AppendEncode(b, m.sum)
+	if cap(m.in) <= 4<<10 { // a state is not kept holding an outsized value
+		p.macs.Put(m)
+	}
+	return string(b)
 }
 
 // Claim names mixed into the pseudonyms (the AUDIT_REST_01 claim names).
