@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 )
 
 // ZeroHash is the Prev of the first entry of a chain.
@@ -37,22 +38,34 @@ func (c *Chain) Seal(e *Entry) ([]byte, error) {
 	if e.Prev == "" {
 		e.Prev = ZeroHash
 	}
-	line, err := appendCanonical(make([]byte, 0, 1024), e)
+	scratch := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(scratch)
+	body, err := appendCanonical((*scratch)[:0], e)
+	if cap(body) <= MaxLineBytes { // an oversized entry's buffer is not kept
+		*scratch = body[:0]
+	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: encoding entry: %w", err)
 	}
-	sum := sha256.Sum256(line)
+	if n := len(body) - 1 + hashSuffixLen + 1; n > MaxLineBytes {
+		return nil, fmt.Errorf("audit: entry of %d bytes exceeds %d", n, MaxLineBytes)
+	}
+	sum := sha256.Sum256(body)
 	e.Hash = hex.EncodeToString(sum[:])
-	line = append(line[:len(line)-1], `,"hash":"`...) // the object stays open for the hash member
+	// The line is allocated at its exact size: it waits in the sink's queue until written, and an
+	// encoding buffer grown by appends would be up to twice as big.
+	line := make([]byte, 0, len(body)-1+hashSuffixLen+1)
+	line = append(line, body[:len(body)-1]...) // the object stays open for the hash member
+	line = append(line, `,"hash":"`...)
 	line = append(line, e.Hash...)
 	line = append(line, `"}`...)
 	line = append(line, '\n')
-	if len(line) > MaxLineBytes {
-		return nil, fmt.Errorf("audit: entry of %d bytes exceeds %d", len(line), MaxLineBytes)
-	}
 	c.Seq, c.Hash = e.Seq, e.Hash
 	return line, nil
 }
+
+// encodeBuffers hold the canonical encoding of an entry while Seal hashes it.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // LineReason classifies a line that is not a valid entry.
 type LineReason int

@@ -275,3 +275,38 @@ func TestReportJSONIsStable(t *testing.T) {
 		t.Fatalf("report JSON: %s", b)
 	}
 }
+
+// An entry whose line would exceed MaxLineBytes is refused without moving the chain, so the next
+// entry still links to the last stored one; the line limit counts the hash member and the newline.
+func TestSealRefusesOversizedEntry(t *testing.T) {
+	var c Chain
+	first, err := c.Seal(&Entry{Kind: KindCall, Time: "2026-01-31T10:00:00.000Z", Instance: "gw", Status: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := c
+	base := len(first) // a line of the same shape with an empty operation
+	for _, extra := range []int{MaxLineBytes - base + 1, 64 << 10} {
+		e := &Entry{Kind: KindCall, Time: "2026-01-31T10:00:00.000Z", Instance: "gw", Status: 200,
+			Operation: strings.Repeat("o", extra)}
+		if _, err := c.Seal(e); err == nil || !strings.Contains(err.Error(), "exceeds") {
+			t.Fatalf("%d bytes more: got %v, want an error saying the entry exceeds the limit", extra, err)
+		}
+		if c != head {
+			t.Fatalf("the chain moved to %+v after a refused entry", c)
+		}
+	}
+	// The largest line that fits is accepted, at exactly MaxLineBytes with its newline.
+	e := &Entry{Kind: KindCall, Time: "2026-01-31T10:00:00.000Z", Instance: "gw", Status: 200,
+		Operation: strings.Repeat("o", MaxLineBytes-base-len(`,"operation":""`))}
+	line, err := c.Seal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(line) != MaxLineBytes {
+		t.Fatalf("line of %d bytes, want %d", len(line), MaxLineBytes)
+	}
+	if _, err := ParseLine(bytes.TrimSuffix(line, []byte("\n"))); err != nil {
+		t.Fatal(err)
+	}
+}
