@@ -110,9 +110,15 @@ type FileSink struct {
 	// Owned by the flusher (the goroutine with flushing set), or by Open/Close.
 	f    *os.File
 	name string
-	day  string
-	size int64
+	// dayEnd is the first instant of the UTC day after the file's: the file rotates from then on.
+	dayEnd time.Time
+	size   int64
+	// batchBuf joins the lines of a batch into one write(2); reused from batch to batch.
+	batchBuf []byte
 }
+
+// maxBatchBuf bounds the join buffer kept between batches (a burst may need a bigger one once).
+const maxBatchBuf = 256 << 10
 
 type queued struct {
 	line []byte
@@ -247,17 +253,20 @@ func (s *FileSink) writeBatch(batch []*queued) error {
 	for _, q := range batch {
 		total += int64(len(q.line))
 	}
-	day := s.now().UTC().Format("20060102")
-	if s.f == nil || day != s.day || (s.size > 0 && s.size+total > s.maxBytes) {
-		if err := s.rotate(day, batch[0].head.Seq); err != nil {
+	now := s.now()
+	if s.f == nil || !now.Before(s.dayEnd) || (s.size > 0 && s.size+total > s.maxBytes) {
+		if err := s.rotate(now, batch[0].head.Seq); err != nil {
 			return err
 		}
 	}
 	buf := batch[0].line
 	if len(batch) > 1 {
-		buf = make([]byte, 0, total)
+		buf = s.batchBuf[:0]
 		for _, q := range batch {
 			buf = append(buf, q.line...)
+		}
+		if cap(buf) <= maxBatchBuf {
+			s.batchBuf = buf
 		}
 	}
 	n, err := s.f.Write(buf)
@@ -288,8 +297,11 @@ func (s *FileSink) setBroken(err error) {
 	s.mu.Unlock()
 }
 
-func (s *FileSink) rotate(day string, firstSeq uint64) error {
+func (s *FileSink) rotate(now time.Time, firstSeq uint64) error {
 	s.closeFile()
+	now = now.UTC()
+	day := now.Format("20060102")
+	dayEnd := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
 	name := fmt.Sprintf("audit-%s-%s-%020d.jsonl", s.instance, day, firstSeq)
 	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
 	if err != nil {
@@ -301,7 +313,7 @@ func (s *FileSink) rotate(day string, firstSeq uint64) error {
 			return fmt.Errorf("audit: syncing %s after creating %s: %w", s.dir, name, err)
 		}
 	}
-	s.f, s.name, s.day, s.size = f, name, day, 0
+	s.f, s.name, s.dayEnd, s.size = f, name, dayEnd, 0
 	return nil
 }
 
