@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,6 +112,7 @@ func BenchmarkSecuredCall(b *testing.B) {
 			var failed atomic.Value
 			runtime.GC() // the signing's garbage is not the timed part's
 			b.SetParallelism(8)
+			stopProfile := profileTimedPart(b, secured)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -130,6 +132,7 @@ func BenchmarkSecuredCall(b *testing.B) {
 				}
 			})
 			b.StopTimer()
+			stopProfile()
 			if f := failed.Load(); f != nil {
 				b.Fatal(f)
 			}
@@ -164,6 +167,32 @@ func BenchmarkSecuredCall(b *testing.B) {
 		b.ReportMetric(rss[1], "idle-RSS-MB")
 		b.ReportMetric(rss[2], "calls-ok")
 	})
+}
+
+// profileEnv names the file where BenchmarkSecuredCall writes a CPU profile of the subject's timed
+// part only. go test -cpuprofile covers the whole run, where signing the pool of requests dominates.
+const profileEnv = "WGW_BENCH_CPUPROFILE"
+
+// profileTimedPart starts the CPU profile of profileEnv for the subject and returns what stops it.
+// Each b.N round overwrites the file, so it ends up holding the longest round.
+func profileTimedPart(b *testing.B, secured bool) (stop func()) {
+	path := os.Getenv(profileEnv)
+	if !secured || path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatalf("%s: %v", profileEnv, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatalf("%s: %v", profileEnv, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatalf("%s: %v", profileEnv, err)
+		}
+	}
 }
 
 // startSecuredEcho serves a test e-service whose handler answers payload, behind the whole chain.
