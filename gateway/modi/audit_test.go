@@ -195,3 +195,23 @@ func TestAuditResultAndSigner(t *testing.T) {
 		t.Fatal("an audit claim must not override purposeId")
 	}
 }
+
+// ClaimString reads a string claim's value, escapes included, and gives any other JSON as text.
+func TestAuditClaimString(t *testing.T) {
+	a := &modi.Audit{Claims: map[string]json.RawMessage{
+		"plain":   json.RawMessage(`"operatore-17"`),
+		"escaped": json.RawMessage(`"uffici\u00f2 \"3\"\\b"`),
+		"empty":   json.RawMessage(`""`),
+		"number":  json.RawMessage(`3`),
+		"object":  json.RawMessage(`{"a":"b"}`),
+	}}
+	for name, want := range map[string]string{"plain": "operatore-17", "escaped": `ufficiò "3"\b`, "empty": "",
+		"number": "3", "object": `{"a":"b"}`} {
+		if got, ok := a.ClaimString(name); !ok || got != want {
+			t.Errorf("%s = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	if got, ok := a.ClaimString("absent"); ok || got != "" {
+		t.Errorf("absent = %q, %v", got, ok)
+	}
+}
