@@ -161,19 +161,26 @@ func (c *Chain) operation(ctx *fiber.Ctx) string {
 
 // matchPath matches a route path with Fiber parameters (/estrazioni/:id) against a request path.
 func matchPath(pattern, path string) bool {
-	ps, qs := strings.Split(pattern, "/"), strings.Split(path, "/")
-	if len(ps) != len(qs) {
-		return false
-	}
-	for i := range ps {
-		if !strings.HasPrefix(ps[i], ":") && ps[i] != qs[i] {
+	// Segment by segment without splitting: this runs for the audit record of every call.
+	for {
+		p, pattern0, pmore := strings.Cut(pattern, "/")
+		q, path0, qmore := strings.Cut(path, "/")
+		switch {
+		case strings.HasPrefix(p, ":"):
+			if q == "" {
+				return false
+			}
+		case p != q:
 			return false
 		}
-		if strings.HasPrefix(ps[i], ":") && qs[i] == "" {
+		if pmore != qmore {
 			return false
 		}
+		if !pmore {
+			return true
+		}
+		pattern, path = pattern0, path0
 	}
-	return true
 }
 
 // sign adds Digest and Agid-JWT-Signature to the response (INTEGRITY_REST_02 on responses), with

@@ -47,3 +47,30 @@ func TestHeadersOfCopiesEveryHeaderCanonically(t *testing.T) {
 }
 
 func bufioReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }
+
+// matchPath matches Fiber parameters against whole, non-empty segments, and nothing else.
+func TestMatchPath(t *testing.T) {
+	for _, c := range []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"/ricerca", "/ricerca", true},
+		{"/ricerca", "/ricerca/", false},
+		{"/ricerca", "/Ricerca", false},
+		{"/estrazioni/:id", "/estrazioni/42", true},
+		{"/estrazioni/:id", "/estrazioni/", false},
+		{"/estrazioni/:id", "/estrazioni", false},
+		{"/estrazioni/:id", "/estrazioni/42/risultato", false},
+		{"/estrazioni/:id/risultato", "/estrazioni/42/risultato", true},
+		{"/estrazioni/:id/risultato", "/estrazioni/42/stato", false},
+		{"/:a/:b", "/x/y", true},
+		{"/:a/:b", "//y", false},
+		{"", "", true},
+		{"/", "/", true},
+		{"/", "", false},
+	} {
+		if got := matchPath(c.pattern, c.path); got != c.want {
+			t.Errorf("matchPath(%q, %q) = %v, want %v", c.pattern, c.path, got, c.want)
+		}
+	}
+}
