@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sync"
 )
 
 // The signature algorithms the gateway verifies. PDND signs vouchers RS256 and accepts only RS256
@@ -82,7 +83,7 @@ func (t *Token) Verify(alg string, key crypto.PublicKey) error {
 	if err := CheckKey(alg, key); err != nil {
 		return err
 	}
-	sum := sha256.Sum256([]byte(t.SigningInput()))
+	sum := sum256(t.SigningInput())
 	switch alg {
 	case RS256:
 		if rsa.VerifyPKCS1v15(key.(*rsa.PublicKey), crypto.SHA256, sum[:], t.Signature) != nil {
@@ -102,4 +103,19 @@ func (t *Token) Verify(alg string, key crypto.PublicKey) error {
 		return nil
 	}
 	return &KeyError{fmt.Sprintf("alg %q is not supported", alg)}
+}
+
+// signingInputs are the buffers sum256 copies a signing input into: []byte(s) would allocate its
+// size (over a kilobyte for an Agid-JWT-Signature) on every verification, since the bytes escape
+// into the hash.
+var signingInputs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// sum256 is the SHA-256 of s.
+func sum256(s string) [sha256.Size]byte {
+	bp := signingInputs.Get().(*[]byte)
+	b := append((*bp)[:0], s...)
+	sum := sha256.Sum256(b)
+	*bp = b[:0]
+	signingInputs.Put(bp) // b is at most MaxTokenLen: Parse refuses longer tokens
+	return sum
 }
