@@ -65,24 +65,31 @@ func longView() *View {
 
 // overflowScript lists the sections (the dashboard's cards) whose content is wider than they are,
 // the innermost elements that reach past the right edge of their section or of the window, and the
-// document when it is wider than the window; empty when nothing overflows.
+// document when it is wider than the window; empty when nothing overflows. A table that scrolls
+// sideways inside its card (on a phone) may hold wider content: the table itself must fit.
 const overflowScript = `(() => {
 	const out = [], d = document.documentElement, w = d.clientWidth;
 	if (d.scrollWidth > w) out.push("the document is " + d.scrollWidth + "px wide in a " + w + "px window");
+	const scrolls = e => ["auto", "scroll"].includes(getComputedStyle(e).overflowX);
 	for (const s of document.querySelectorAll("section")) {
 		const edge = Math.min(s.getBoundingClientRect().right, w) + 0.5;
 		if (s.scrollWidth > s.clientWidth) out.push("#" + s.id + " is " + s.scrollWidth + "px wide inside, " + s.clientWidth + "px outside");
 		for (const e of s.querySelectorAll("*")) {
-			const r = e.getBoundingClientRect();
-			if (e.children.length === 0 && r.width > 0 && r.right > edge) out.push("#" + s.id + " " + e.tagName.toLowerCase() + " " + JSON.stringify(e.textContent.trim().slice(0, 30)) + " ends at " + Math.round(r.right) + "px, past " + Math.round(edge) + "px");
+			const t = e.closest("table"), inside = t && scrolls(t) ? t : e;
+			const r = inside.getBoundingClientRect();
+			if (e.children.length === 0 && e.getBoundingClientRect().width > 0 && r.right > edge) out.push("#" + s.id + " " + e.tagName.toLowerCase() + " " + JSON.stringify(e.textContent.trim().slice(0, 30)) + " ends at " + Math.round(r.right) + "px, past " + Math.round(edge) + "px");
 		}
 	}
 	return out.slice(0, 20).join("\n");
 })()`
 
+// scrollingTablesScript names the tables wider than their box (they scroll sideways), as "#section".
+const scrollingTablesScript = `[...document.querySelectorAll("table")].filter(t => t.scrollWidth > t.clientWidth + 0.5).map(t => "#" + t.closest("section").id).join(" ")`
+
 // TestDashboardLongValuesStayInThePage opens the dashboard of longView in headless Chromium,
-// in a wide and a narrow window: nothing reaches past its card or the window (no horizontal
-// scrolling), and the long kid is on the page in full.
+// in a wide window, a narrow one and a phone's: nothing reaches past its card or the window (the
+// page never scrolls sideways; on the phone, wide tables scroll inside their card), and the long
+// kid is on the page in full.
 func TestDashboardLongValuesStayInThePage(t *testing.T) {
 	v := longView()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +104,7 @@ func TestDashboardLongValuesStayInThePage(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	browser := opstest.Browser(t)
-	for _, width := range []int64{1400, 640} {
+	for _, width := range []int64{1400, 640, 360} {
 		t.Run(fmt.Sprint(width, "px"), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(browser, 20*time.Second)
 			defer cancel()
@@ -114,6 +121,18 @@ func TestDashboardLongValuesStayInThePage(t *testing.T) {
 			}
 			if overflow != "" {
 				t.Errorf("long values overflow the page:\n%s", overflow)
+			}
+			// On a phone the eight-column upstreams table scrolls inside its card; a wide window
+			// shows every table whole.
+			scrolling, err := chromedp.Run(ctx, chromedp.Evaluate[string](scrollingTablesScript))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case width < 640 && !strings.Contains(scrolling, "#upstreams"):
+				t.Errorf("at %d px the upstreams table does not scroll inside its card (scrolling: %q)", width, scrolling)
+			case width > 1000 && scrolling != "":
+				t.Errorf("at %d px tables scroll sideways: %q", width, scrolling)
 			}
 			if !kidShown {
 				t.Error("the long kid is not on the page in full")
