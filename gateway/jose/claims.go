@@ -98,21 +98,9 @@ func (a *Audience) decode(b []byte) (found string) {
 		}
 		*a = out
 	case len(b) > 0 && b[0] == '[':
-		// An array is taken as it is, as encoding/json would decode it into a []string: [] is an
-		// empty list, not an absent claim, and a null element is "".
-		list := Audience{}
-		it := jsonscan.Elements(b)
-		for it.Next() {
-			switch it.Kind() {
-			case jsonscan.String:
-				list = append(list, jsonscan.Unquote(it.Value()))
-			case jsonscan.Null:
-				list = append(list, "")
-			default:
-				return "array with a non-string element"
-			}
-		}
-		if it.Err() != nil {
+		// An array is taken as it is: [] is an empty list, not an absent claim.
+		list, _, ok := stringArray(b)
+		if !ok {
 			return "array with a non-string element"
 		}
 		*a = list
@@ -246,19 +234,31 @@ func (m Member) Strings(dst *[]string) error {
 	default:
 		return m.wrongType(m.kind.String())
 	}
-	list := []string{}
-	for it := jsonscan.Elements(m.raw); it.Next(); {
+	list, bad, ok := stringArray(m.raw)
+	if !ok {
+		return m.wrongType(bad.String())
+	}
+	*dst = list
+	return nil
+}
+
+// stringArray reads the JSON array b as encoding/json reads it into a []string: [] is an empty,
+// non-nil list and a null element is "". ok is false when an element is of another kind (bad) or
+// b is not a valid array.
+func stringArray(b []byte) (list []string, bad jsonscan.Kind, ok bool) {
+	list = []string{}
+	it := jsonscan.Elements(b)
+	for it.Next() {
 		switch it.Kind() {
 		case jsonscan.String:
 			list = append(list, jsonscan.Unquote(it.Value()))
 		case jsonscan.Null:
 			list = append(list, "")
 		default:
-			return m.wrongType(it.Kind().String())
+			return nil, it.Kind(), false
 		}
 	}
-	*dst = list
-	return nil
+	return list, 0, it.Err() == nil
 }
 
 // Raw stores the value as it is, null included (what a json.RawMessage field receives). *dst

@@ -365,9 +365,9 @@ func TestDecodeClaimsPaths(t *testing.T) {
 			return testClaims(c), err
 		},
 	} {
-		c, err := decode([]byte(`{"iat":1700000000.5,"exp":1700000600,"aud":["x",null],"iss":"a\u00e9","list":[],"signed_headers":[1, 2],"other":{"a":[]}}`))
+		c, err := decode([]byte(`{"iat":1700000000.5,"exp":1700000600,"aud":["x",null],"iss":"a\u00e9","list":[],"raw":[1, 2],"other":{"a":[]}}`))
 		if err != nil || c.IssuedAt.Time().UnixMilli() != 1700000000500 || c.Expiry.Time().Unix() != 1700000600 || c.NotBefore.IsSet() ||
-			len(c.Aud) != 2 || c.Aud[1] != "" || c.Iss != "aé" || c.List == nil || len(c.List) != 0 || string(c.SignedHeaders) != "[1, 2]" {
+			len(c.Aud) != 2 || c.Aud[1] != "" || c.Iss != "aé" || c.List == nil || len(c.List) != 0 || string(c.Raw) != "[1, 2]" {
 			t.Fatalf("%s: %+v %v", name, c, err)
 		}
 		for in, want := range map[string]error{
