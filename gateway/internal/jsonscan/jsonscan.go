@@ -153,7 +153,8 @@ func (it *Iter) Next() bool {
 }
 
 // Name is the current member's name, unquoted. It stays valid as long as the input does: it is a
-// slice of the input, or a copy when the name had escapes. Empty for an array element.
+// slice of the input, or a copy when the name had escapes or bytes beyond ASCII. Empty for an
+// array element.
 func (it *Iter) Name() []byte { return it.name }
 
 // Value is the current member's or element's value, exactly as it is in the input (a slice of it,
