@@ -26,7 +26,7 @@ func ParseAs(kind secerr.Kind, raw string) (*Token, error) {
 }
 
 // DecodeClaimsAs is DecodeClaims with failures reported as kind.claim_invalid (a member of the
-// wrong type, naming it) or kind.malformed (not a JSON object).
+// wrong type, naming it) or kind.malformed (not a JSON object, or a claim given twice).
 func (t *Token) DecodeClaimsAs(kind secerr.Kind, v any) error {
 	err := DecodeClaims(t.Payload, v)
 	if err == nil {
@@ -39,6 +39,10 @@ func (t *Token) DecodeClaimsAs(kind secerr.Kind, v any) error {
 			e.Detail += "; NumericDate claims are JSON numbers of seconds, not strings"
 		}
 		return e
+	}
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return secerr.Wrap(kind, secerr.Malformed, err, "%s payload %s", kind.TokenName(), pe.Why)
 	}
 	return secerr.Wrap(kind, secerr.Malformed, err, "%s payload is not a valid JSON object", kind.TokenName())
 }
@@ -121,6 +125,21 @@ type TimeClaims struct {
 	IssuedAt  NumericDate `json:"iat"`
 	NotBefore NumericDate `json:"nbf"`
 	Expiry    NumericDate `json:"exp"`
+}
+
+// DecodeTimeClaim stores m if it is iat, nbf or exp, for the DecodeClaim of a ClaimsDecoder that
+// embeds TimeClaims. (It is not DecodeClaim itself: every claims struct embedding TimeClaims would
+// then be a ClaimsDecoder that reads the times only.)
+func (c *TimeClaims) DecodeTimeClaim(m Member) error {
+	switch string(m.Name) {
+	case "iat":
+		return m.NumericDate(&c.IssuedAt)
+	case "nbf":
+		return m.NumericDate(&c.NotBefore)
+	case "exp":
+		return m.NumericDate(&c.Expiry)
+	}
+	return nil
 }
 
 // Check applies r to c at now.

@@ -7,11 +7,13 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +27,7 @@ import (
 	"github.com/welfaregov/gateway/gateway/config"
 	"github.com/welfaregov/gateway/gateway/internal/sectest"
 	"github.com/welfaregov/gateway/gateway/jose"
+	"github.com/welfaregov/gateway/gateway/secerr"
 )
 
 // TestThumbprintRFC7638 is the known answer of RFC 7638 §3.1: PDND's kid and a DPoP jkt.
@@ -302,4 +305,122 @@ func TestKeyConfig(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 	_ = jwk.KeyIDKey
+}
+
+func headerToken(header string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(header)) + ".e30.c2ln"
+}
+
+func TestHeaderMembers(t *testing.T) {
+	parsed, err := jose.Parse(headerToken(`{"alg":"RS256","typ":"JWT","kid":"a\u00e9","x5c":["A",null],"x5t#S256":"t",` +
+		`"x5u":"u","jwk":{"kty":"EC"},"crit":null,"other":[{"deep":1}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := parsed.Header
+	if h.Alg != "RS256" || h.Typ != "JWT" || h.Kid != "aé" || len(h.X5C) != 2 || h.X5C[0] != "A" || h.X5C[1] != "" ||
+		h.X5TS256 != "t" || h.X5U != "u" || string(h.JWK) != `{"kty":"EC"}` || string(h.Crit) != "null" {
+		t.Fatalf("%+v", h)
+	}
+	// Names are RFC 7515's, exactly: "ALG" is another member (encoding/json matched it as alg).
+	parsed, err = jose.Parse(headerToken(`{"ALG":"none","Kid":"k","alg":"ES256"}`))
+	if err != nil || parsed.Header.Alg != "ES256" || parsed.Header.Kid != "" {
+		t.Fatalf("%+v %v", parsed, err)
+	}
+	for header, why := range map[string]string{
+		`{"alg":"RS256","alg":"none"}`:      `has the member "alg" twice`,
+		`{"alg":"RS256","\u0061lg":"none"}`: `has the member "alg" twice`,
+		`{"x":1,"y":2,"x":[]}`:              `has the member "x" twice`,
+		`{"alg":5}`:                         "member alg has the wrong JSON type (number)",
+		`{"kid":{}}`:                        "member kid has the wrong JSON type (object)",
+		`{"x5c":"MIIB"}`:                    "member x5c has the wrong JSON type (string)",
+		`{"x5c":["MIIB",1]}`:                "member x5c has the wrong JSON type (number)",
+		`{"x5t#S256":true}`:                 "member x5t#S256 has the wrong JSON type (bool)",
+		`{"typ":1,"alg":"a","alg":"b"}`:     `has the member "alg" twice`,
+		`{"alg":"RS256","x":[1,]}`:          "is not valid JSON",
+		`{"alg":"RS256"} {}`:                "is not valid JSON",
+		`{"alg":"RS256","alg":"none"`:       "is not valid JSON",
+		` []`:                               "is not a JSON object",
+		`{"crit":["exp"]}`:                  "has a crit member",
+	} {
+		var pe *jose.ParseError
+		if _, err := jose.Parse(headerToken(header)); !errors.As(err, &pe) || pe.Part != "header" || !strings.Contains(pe.Why, why) {
+			t.Errorf("%s: %v, want %q", header, err, why)
+		}
+	}
+}
+
+// TestDecodeClaimsPaths runs the same payloads through a ClaimsDecoder and through encoding/json:
+// the same errors, a repeated claim refused by both.
+func TestDecodeClaimsPaths(t *testing.T) {
+	for name, decode := range map[string]func([]byte) (testClaims, error){
+		"ClaimsDecoder": func(b []byte) (testClaims, error) {
+			var c testClaims
+			err := jose.DecodeClaims(b, &c)
+			return c, err
+		},
+		"encoding/json": func(b []byte) (testClaims, error) {
+			var c plainClaims
+			err := jose.DecodeClaims(b, &c)
+			return testClaims(c), err
+		},
+	} {
+		c, err := decode([]byte(`{"iat":1700000000.5,"exp":1700000600,"aud":["x",null],"iss":"a\u00e9","list":[],"raw":[1, 2],"other":{"a":[]}}`))
+		if err != nil || c.IssuedAt.Time().UnixMilli() != 1700000000500 || c.Expiry.Time().Unix() != 1700000600 || c.NotBefore.IsSet() ||
+			len(c.Aud) != 2 || c.Aud[1] != "" || c.Iss != "aé" || c.List == nil || len(c.List) != 0 || string(c.Raw) != "[1, 2]" {
+			t.Fatalf("%s: %+v %v", name, c, err)
+		}
+		for in, want := range map[string]error{
+			`{"exp":"1700000000"}`:        &jose.ClaimError{Claim: "exp", Found: "string"},
+			`{"exp":1e400}`:               &jose.ClaimError{Claim: "exp", Found: "number 1e400"},
+			`{"nbf":-1}`:                  &jose.ClaimError{Claim: "nbf", Found: "number -1"},
+			`{"iat":true}`:                &jose.ClaimError{Claim: "iat", Found: "boolean"},
+			`{"aud":5}`:                   &jose.ClaimError{Claim: "aud", Found: "value"},
+			`{"aud":["a",1]}`:             &jose.ClaimError{Claim: "aud", Found: "array with a non-string element"},
+			`{"iss":5}`:                   &jose.ClaimError{Claim: "iss", Found: "number"},
+			`{"list":[true]}`:             &jose.ClaimError{Claim: "list", Found: "bool"},
+			`{"iss":5,"list":{}}`:         &jose.ClaimError{Claim: "iss", Found: "number"},
+			`{"iss":5,"exp":"x","aud":1}`: &jose.ClaimError{Claim: "exp", Found: "string"}, // a date or aud first, as encoding/json
+			`{"exp":1,"exp":2}`:           &jose.ParseError{Part: "payload", Why: `has the claim "exp" twice`},
+			`{"x":1,"\u0078":2}`:          &jose.ParseError{Part: "payload", Why: `has the claim "x" twice`},
+			`{"exp":"x","exp":2}`:         &jose.ParseError{Part: "payload", Why: `has the claim "exp" twice`},
+			`{"exp":1,"exp":2,"a":`:       &jose.ParseError{Part: "payload", Why: "is not a valid JSON object"},
+			`{"a":1} x`:                   &jose.ParseError{Part: "payload", Why: "is not a valid JSON object"},
+			`null`:                        &jose.ParseError{Part: "payload", Why: "is not a valid JSON object"},
+			`[]`:                          &jose.ParseError{Part: "payload", Why: "is not a valid JSON object"},
+		} {
+			if _, err := decode([]byte(in)); !reflect.DeepEqual(err, want) {
+				t.Errorf("%s: %s: %#v, want %#v", name, in, err, want)
+			}
+		}
+	}
+	// The one difference: encoding/json matches a name case-insensitively, a ClaimsDecoder exactly.
+	var fast testClaims
+	var plain plainClaims
+	if jose.DecodeClaims([]byte(`{"EXP":1}`), &fast) != nil || fast.Expiry.IsSet() ||
+		jose.DecodeClaims([]byte(`{"EXP":1}`), &plain) != nil || !plain.Expiry.IsSet() {
+		t.Fatalf("%+v %+v", fast, plain)
+	}
+}
+
+// TestTimeClaimsIsNotAClaimsDecoder: every claims struct embeds TimeClaims; if it had DecodeClaim,
+// they would all be ClaimsDecoders that read exp, iat and nbf only.
+func TestTimeClaimsIsNotAClaimsDecoder(t *testing.T) {
+	if _, ok := any(&jose.TimeClaims{}).(jose.ClaimsDecoder); ok {
+		t.Fatal("TimeClaims implements ClaimsDecoder")
+	}
+}
+
+func TestDecodeClaimsAsRepeated(t *testing.T) {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"jti":"a","jti":"b"}`))
+	tok, err := jose.Parse("e30." + payload + ".c2ln")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c testClaims
+	err = tok.DecodeClaimsAs(secerr.Integrity, &c)
+	var e *secerr.Error
+	if !errors.As(err, &e) || e.Code() != "integrity.malformed" || !strings.HasSuffix(e.Detail, `payload has the claim "jti" twice`) {
+		t.Fatalf("%v", err)
+	}
 }

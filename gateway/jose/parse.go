@@ -14,17 +14,21 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/welfaregov/gateway/gateway/secerr"
 )
 
 // MaxTokenLen bounds a compact JWS the gateway will decode. The largest legitimate tokens are X.509
 // ones whose x5c carries a chain of three RSA certificates (about 6 KiB); a voucher is under 2 KiB.
 const MaxTokenLen = 16 << 10
 
-// Header is the JOSE header members the gateway reads. Other members are ignored, except crit,
-// which makes the token unacceptable (the gateway implements no critical extension, RFC 7515
-// §4.1.11).
+// Header is the JOSE header members the gateway reads, named by their json tags. Other members are
+// ignored, except crit, which makes the token unacceptable (the gateway implements no critical
+// extension, RFC 7515 §4.1.11). Parse reads the header without encoding/json (see decode); JWK and
+// Crit share the bytes of the decoded header.
 type Header struct {
 	Alg     string          `json:"alg"`
 	Typ     string          `json:"typ"`
@@ -85,7 +89,7 @@ func Parse(raw string) (*Token, error) {
 	if err != nil {
 		return nil, &ParseError{"header", "is not base64url: " + err.Error()}
 	}
-	if err := decodeObject(hdr, &t.Header); err != nil {
+	if err := t.Header.decode(hdr); err != nil {
 		return nil, &ParseError{"header", err.Error()}
 	}
 	if len(t.Header.Crit) > 0 && string(t.Header.Crit) != "null" {
@@ -117,16 +121,50 @@ func decodePart(s string) ([]byte, error) {
 	return out[:n], nil
 }
 
-// decodeObject decodes a JSON object into v, with a message that names the offending member.
-func decodeObject(data []byte, v any) error {
+// decode reads the header object in one pass, without reflection: the members the gateway uses,
+// with encoding/json's rules for their Go types; other members are validated and ignored. RFC 7515
+// §4 requires unique names, and a name given twice is refused. Names are compared exactly, as RFC
+// 7515 defines them: encoding/json, used before, matched them case-insensitively, so "ALG" was read
+// as alg; now it is an unknown member and the token has no alg.
+func (h *Header) decode(data []byte) error {
 	if p := bytes.TrimLeft(data, " \t\r\n"); len(p) == 0 || p[0] != '{' {
-		return fmt.Errorf("is not a JSON object")
+		return errors.New("is not a JSON object")
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
-			return fmt.Errorf("member %s has the wrong JSON type (%s)", te.Field, te.Value)
-		}
-		return fmt.Errorf("is not valid JSON")
+	switch r := readObject(data, headerMembers{h}); {
+	case r.invalid:
+		return errors.New("is not valid JSON")
+	case r.dup != nil:
+		return fmt.Errorf("has the member %s twice", secerr.Quote(string(r.dup)))
+	case r.err != nil:
+		// headerMembers returns the *ClaimError of Member's methods only.
+		ce := r.err.(*ClaimError)
+		return fmt.Errorf("member %s has the wrong JSON type (%s)", ce.Claim, ce.Found)
+	}
+	return nil
+}
+
+// headerMembers reads the members of a Header.
+type headerMembers struct{ h *Header }
+
+func (d headerMembers) DecodeClaim(m Member) error {
+	h := d.h
+	switch string(m.Name) {
+	case "alg":
+		return m.String(&h.Alg)
+	case "typ":
+		return m.String(&h.Typ)
+	case "kid":
+		return m.String(&h.Kid)
+	case "x5c":
+		return m.Strings(&h.X5C)
+	case "x5t#S256":
+		return m.String(&h.X5TS256)
+	case "x5u":
+		return m.String(&h.X5U)
+	case "jwk":
+		m.Raw(&h.JWK)
+	case "crit":
+		m.Raw(&h.Crit)
 	}
 	return nil
 }

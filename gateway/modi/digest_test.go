@@ -2,6 +2,7 @@ package modi_test
 
 import (
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -94,5 +95,31 @@ func TestParseSignedHeaders(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), wantMsg) {
 			t.Errorf("ParseSignedHeaders(%s) = %v, want %q", in, err, wantMsg)
 		}
+	}
+}
+
+// TestParseSignedHeadersValidatesFirst: the claim is read with jsonscan in one pass; invalid JSON
+// anywhere is still reported as such, before a wrong entry seen earlier.
+func TestParseSignedHeadersValidatesFirst(t *testing.T) {
+	var many []string
+	for i := range 33 {
+		many = append(many, fmt.Sprintf(`{"x-%d":"y"}`, i))
+	}
+	for in, wantMsg := range map[string]string{
+		"[" + strings.Join(many, ",") + "]":    "has more than 32 entries",
+		`[{"digest":1}, x]`:                    "not valid JSON",
+		`[{"a":"b","c":"d"}, {"e":"f"}`:        "not valid JSON",
+		`[{"digest":"x"},{"digest":"y"},[1,]]`: "not valid JSON",
+		`[{"":"x"}]`:                           "entry 0 has an invalid member name",
+		`[{"digest":"x"},{"a":true}]`:          `entry 1 member "a" has a boolean as value`,
+	} {
+		_, err := modi.ParseSignedHeaders([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), wantMsg) {
+			t.Errorf("ParseSignedHeaders(%.60s) = %v, want %q", in, err, wantMsg)
+		}
+	}
+	got, err := modi.ParseSignedHeaders([]byte(" [ {\"Cont\\u0065nt-Type\" : \"a\\/b\"} ] \n"))
+	if err != nil || len(got) != 1 || got[0] != (modi.SignedHeader{Name: "content-type", Value: "a/b"}) {
+		t.Fatalf("%+v %v", got, err)
 	}
 }

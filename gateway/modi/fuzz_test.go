@@ -136,3 +136,23 @@ func FuzzTrackingEvidence(f *testing.F) {
 		sectest.CheckRefusal(t, err, evidence)
 	})
 }
+
+// plainIntegrityClaims is the integrity token's claims without their DecodeClaim: what
+// encoding/json reads.
+type plainIntegrityClaims modi.IntegrityClaims
+
+// FuzzIntegrityClaims is differential: the integrity token's claims decoder without reflection
+// reads any payload as encoding/json does (see sectest.DiffClaims).
+func FuzzIntegrityClaims(f *testing.F) {
+	for _, s := range []string{
+		`{"iss":"c","sub":"c","aud":"https://e/v1","iat":1700000000,"nbf":1700000000,"exp":1700000300,"jti":"j",` +
+			`"signed_headers":[{"digest":"SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="},{"content-type":"application/json"}]}`,
+		`{"sub":1}`, `{"jti":null,"signed_headers":null}`, `{"aud":["a","b"],"exp":"1"}`, `{"jti":"a","jti":"b"}`, `{"Sub":"x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sectest.DiffClaims(t, data, &modi.IntegrityClaims{}, &plainIntegrityClaims{},
+			"iat", "nbf", "exp", "iss", "sub", "aud", "jti", "signed_headers")
+	})
+}

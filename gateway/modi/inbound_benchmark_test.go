@@ -8,12 +8,14 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/welfaregov/gateway/gateway/benchcmp"
 	"github.com/welfaregov/gateway/gateway/internal/sectest"
+	"github.com/welfaregov/gateway/gateway/jose"
 	"github.com/welfaregov/gateway/gateway/modi"
 	"github.com/welfaregov/gateway/gateway/pdnd"
 )
@@ -101,4 +103,28 @@ func BenchmarkOutboundSign(b *testing.B) {
 			}
 		}
 	}, 1.1)
+}
+
+// BenchmarkIntegrityClaims is the decoding of an integrity token's claims: baseline encoding/json
+// into the claims struct (what DecodeClaims did), subject its decoder without reflection.
+func BenchmarkIntegrityClaims(b *testing.B) {
+	payload := []byte(`{"iss":"8f2b1c8e-4a8e-4b9e-9f3c-0c3a6f1e2d4b","sub":"8f2b1c8e-4a8e-4b9e-9f3c-0c3a6f1e2d4b",` +
+		`"aud":"https://erogatore.example.it/rest/v1","iat":1700000000,"nbf":1700000000,"exp":1700000300,` +
+		`"jti":"5f1d3b0c-9a2e-4c7d-8b6f-3e2a1d0c9b8a","signed_headers":[{"digest":"SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="},` +
+		`{"content-type":"application/json"}]}`)
+	benchcmp.Compare(b, func(b *testing.B) {
+		for b.Loop() {
+			var c plainIntegrityClaims
+			if json.Unmarshal(payload, &c) != nil {
+				b.Fatal("decode")
+			}
+		}
+	}, func(b *testing.B) {
+		for b.Loop() {
+			var c modi.IntegrityClaims
+			if jose.DecodeClaims(payload, &c) != nil {
+				b.Fatal("decode")
+			}
+		}
+	}, 0)
 }

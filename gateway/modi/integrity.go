@@ -37,6 +37,24 @@ type integrityClaims struct {
 	SignedHeaders json.RawMessage `json:"signed_headers"`
 }
 
+// DecodeClaim implements jose.ClaimsDecoder: the integrity token is decoded on every signed request.
+func (c *integrityClaims) DecodeClaim(m jose.Member) error {
+	switch string(m.Name) {
+	case "iss":
+		return m.String(&c.Iss)
+	case "sub":
+		return m.String(&c.Sub)
+	case "aud":
+		return m.Audience(&c.Aud)
+	case "jti":
+		return m.String(&c.JTI)
+	case "signed_headers":
+		m.Raw(&c.SignedHeaders)
+		return nil
+	}
+	return c.DecodeTimeClaim(m)
+}
+
 // integrityCheck is everything one verification of an integrity token needs to know.
 type integrityCheck struct {
 	kind   secerr.Kind // Integrity (requests) or Response
