@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -175,6 +176,19 @@ func FuzzHeader(f *testing.F) {
 			if err == nil && !reflect.DeepEqual(tok.Header, ref) {
 				t.Fatalf("%q: %+v, encoding/json %+v", data, tok.Header, ref)
 			}
+		}
+	})
+}
+
+// FuzzValidKid compares ValidKid with the regular expression it replaced on the request path.
+func FuzzValidKid(f *testing.F) {
+	rule := regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	for _, s := range []string{"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", "", "../x", "a\n", strings.Repeat("k", 129)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, kid string) {
+		if got, want := jose.ValidKid(kid), rule.MatchString(kid); got != want {
+			t.Fatalf("ValidKid(%q) = %v, the rule says %v", kid, got, want)
 		}
 	})
 }

@@ -226,8 +226,22 @@ func TestNumericDateAndAudience(t *testing.T) {
 	if string(b) != `{"aud":"x","exp":10}` {
 		t.Fatalf("%s", b)
 	}
-	if !jose.ValidKid("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs") || jose.ValidKid("../x") || jose.ValidKid("") {
-		t.Fatal("ValidKid")
+}
+
+// ValidKid takes 1 to 128 characters of A-Z a-z 0-9 _ -, what may go into a PDND API path.
+func TestValidKid(t *testing.T) {
+	valid := []string{"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", "0b6e4b8e-6a8f-4f3e-9d55-6f1d0c3a9b21", "a", "Z9_-",
+		strings.Repeat("k", 128)}
+	invalid := []string{"", "../x", "a/b", "a b", "kid.1", "a%2F", "é", "a\x00", "\n", strings.Repeat("k", 129), "a+b", "a=b"}
+	for _, kid := range valid {
+		if !jose.ValidKid(kid) {
+			t.Errorf("ValidKid(%q) = false", kid)
+		}
+	}
+	for _, kid := range invalid {
+		if jose.ValidKid(kid) {
+			t.Errorf("ValidKid(%q) = true", kid)
+		}
 	}
 }
 
