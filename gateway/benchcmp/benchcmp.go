@@ -5,6 +5,7 @@ package benchcmp
 
 import (
 	"testing"
+	"time"
 )
 
 // Compare runs baseline and subject as the sub-benchmarks "baseline" and "subject" of b. The
@@ -50,4 +51,48 @@ func perOp(b *testing.B) float64 {
 		return 0
 	}
 	return float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+}
+
+// Interleave measures baseline and subject over the same b.N operations taken in turns: slices
+// rounds, each running baseline then subject on the next b.N/slices operations (lo to hi). Each
+// side's time is the sum of its turns. On a shared or virtual machine whose speed drifts by tens of
+// percent over seconds (CPU frequency, a neighbour on the same physical core), two sub-benchmarks
+// run one after the other measure two machines; taken in turns, both sides see the same one.
+//
+// It reports, on b's line, the metrics Compare reports on the subject's (x-baseline, tput-ratio)
+// and each side's time per operation (baseline-ns/op, subject-ns/op), logs the verdict against
+// target as Compare does, and returns the two times per operation. b's own ns/op is the sum of
+// both sides. The caller prepares what the operations need before calling it (the timer is reset
+// here) and must not reuse b.N for anything else.
+func Interleave(b *testing.B, slices int, baseline, subject func(lo, hi int), target float64) (baseNs, subjectNs float64) {
+	b.Helper()
+	slices = max(1, min(slices, b.N))
+	var baseTime, subjectTime time.Duration
+	b.ResetTimer()
+	for s := range slices {
+		lo, hi := b.N*s/slices, b.N*(s+1)/slices
+		start := time.Now()
+		baseline(lo, hi)
+		mid := time.Now()
+		subject(lo, hi)
+		baseTime, subjectTime = baseTime+mid.Sub(start), subjectTime+time.Since(mid)
+	}
+	b.StopTimer()
+	baseNs, subjectNs = float64(baseTime.Nanoseconds())/float64(b.N), float64(subjectTime.Nanoseconds())/float64(b.N)
+	if baseNs <= 0 || subjectNs <= 0 {
+		return baseNs, subjectNs
+	}
+	ratio := subjectNs / baseNs
+	b.ReportMetric(baseNs, "baseline-ns/op")
+	b.ReportMetric(subjectNs, "subject-ns/op")
+	b.ReportMetric(ratio, "x-baseline")
+	b.ReportMetric(baseNs/subjectNs, "tput-ratio")
+	if target > 0 {
+		verdict := "met"
+		if ratio > target {
+			verdict = "MISSED"
+		}
+		b.Logf("subject/baseline = %.2fx over %d interleaved rounds (target <= %.2fx: %s)", ratio, slices, target, verdict)
+	}
+	return baseNs, subjectNs
 }
