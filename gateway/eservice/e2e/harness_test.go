@@ -358,6 +358,15 @@ type answer struct {
 // consumer's security headers; the URL signed is the public one, the one dialled is g's.
 func (c *consumer) prepare(t testing.TB, g *gateway, method, path string, body []byte) *http.Request {
 	t.Helper()
+	req, err := c.build(g, method, path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// build is prepare for goroutines other than the test's, which must not call t.Fatal.
+func (c *consumer) build(g *gateway, method, path string, body []byte) (*http.Request, error) {
 	h := http.Header{}
 	if body != nil {
 		h.Set("Content-Type", "application/json")
@@ -368,14 +377,14 @@ func (c *consumer) prepare(t testing.TB, g *gateway, method, path string, body [
 		call.Audit = &pdnd.AuditRequest{Claims: auditClaims, Bind: true}
 	}
 	if _, err := c.out.Prepare(context.Background(), call); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req, err := http.NewRequest(method, g.base+c.mount+path, bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header = h
-	return req
+	return req, nil
 }
 
 // do sends a request and reads the answer.
