@@ -39,8 +39,10 @@ import (
 // payload is the 1 KiB the benchmark sends and answers.
 var payload = []byte(`{"dati":"` + strings.Repeat("x", 1024-11) + `"}`)
 
-// interleavedRounds is how many turns each side of subject-vs-baseline takes.
-const interleavedRounds = 8
+// interleavedRounds is how many turns each side of subject-vs-baseline takes: with eight, turns of
+// a third of a second still let the machine's drift show (one run in six 7% below the others);
+// shorter turns add the end of each turn, when the last requests drain, to both sides alike.
+const interleavedRounds = 16
 
 // signed is a request prepared (and signed) before the timed part.
 type signed struct {
@@ -63,8 +65,8 @@ type signed struct {
 // Both receive the same requests, security headers included (the baseline ignores them), so the
 // ratio prices the gateway's work and not the load generator's cost of sending 3 KB more headers.
 // Signing is far dearer than verifying, so every request of the timed part is signed before it.
-// The sub-benchmark subject-vs-baseline sends them to both sides in turns (eight rounds, each side
-// taking the next eighth of the requests; benchcmp.Interleave), so that both are timed on the same
+// The sub-benchmark subject-vs-baseline sends them to both sides in turns (interleavedRounds
+// rounds, each side taking the next slice of the requests; benchcmp.Interleave), so that both are timed on the same
 // machine: on a virtual machine the speed drifts by tens of percent over seconds, and two
 // sub-benchmarks run a minute apart gave ratios from 0.32 to 0.56 for the same code. It reports
 // baseline-ns/op, subject-ns/op and tput-ratio, the subject's throughput relative to the
