@@ -4,6 +4,7 @@
 package benchcmp
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -33,17 +34,23 @@ func Compare(b *testing.B, baseline, subject func(*testing.B), target float64) {
 		if baseNs <= 0 || ns <= 0 {
 			return // the baseline was filtered out by -bench: no ratio to report
 		}
-		ratio := ns / baseNs
-		b.ReportMetric(ratio, "x-baseline")
-		b.ReportMetric(baseNs/ns, "tput-ratio")
-		if target > 0 {
-			verdict := "met"
-			if ratio > target {
-				verdict = "MISSED"
-			}
-			b.Logf("subject/baseline = %.2fx (target <= %.2fx: %s)", ratio, target, verdict)
-		}
+		reportRatio(b, baseNs, ns, target, "")
 	})
+}
+
+// reportRatio reports x-baseline and tput-ratio on b's line and logs the verdict against target
+// (when positive); how says how the two were measured, for the log.
+func reportRatio(b *testing.B, baseNs, subjectNs, target float64, how string) {
+	ratio := subjectNs / baseNs
+	b.ReportMetric(ratio, "x-baseline")
+	b.ReportMetric(baseNs/subjectNs, "tput-ratio")
+	if target > 0 {
+		verdict := "met"
+		if ratio > target {
+			verdict = "MISSED"
+		}
+		b.Logf("subject/baseline = %.2fx%s (target <= %.2fx: %s)", ratio, how, target, verdict)
+	}
 }
 
 func perOp(b *testing.B) float64 {
@@ -82,17 +89,8 @@ func Interleave(b *testing.B, slices int, baseline, subject func(lo, hi int), ta
 	if baseNs <= 0 || subjectNs <= 0 {
 		return baseNs, subjectNs
 	}
-	ratio := subjectNs / baseNs
 	b.ReportMetric(baseNs, "baseline-ns/op")
 	b.ReportMetric(subjectNs, "subject-ns/op")
-	b.ReportMetric(ratio, "x-baseline")
-	b.ReportMetric(baseNs/subjectNs, "tput-ratio")
-	if target > 0 {
-		verdict := "met"
-		if ratio > target {
-			verdict = "MISSED"
-		}
-		b.Logf("subject/baseline = %.2fx over %d interleaved rounds (target <= %.2fx: %s)", ratio, slices, target, verdict)
-	}
+	reportRatio(b, baseNs, subjectNs, target, fmt.Sprintf(" over %d interleaved rounds", slices))
 	return baseNs, subjectNs
 }
