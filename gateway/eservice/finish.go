@@ -16,8 +16,10 @@ import (
 	"github.com/welfaregov/gateway/gateway/tracing"
 )
 
-// auditTimeout bounds the wait for the audit sink (an fsync) once the response is built; it runs
-// detached from the request's deadline, because a call must not go unrecorded for lack of time.
+// auditTimeout is the deadline of the context the audit record is written with, detached from the
+// request's deadline because a call must not go unrecorded for lack of time. A sink that waits on
+// the network honours it; the file sink checks it on entry only and then waits for its write (and
+// fsync) whatever the time, since giving up later could report as lost an entry it still writes.
 const auditTimeout = 5 * time.Second
 
 // finish is the first handler of the chain and the last to act: once the rest of the chain and the
