@@ -247,8 +247,9 @@ func literal(d []byte, i int, lit string, k Kind) (int, Kind, error) {
 }
 
 // skipContainer checks the array or object opening at d[i], inside a container at depth, and returns
-// the offset after its closing bracket. It walks the nesting with an explicit stack instead of
-// recursion, so a hostile input costs MaxDepth bytes of stack at most, never goroutine stack.
+// the offset after its closing bracket. It walks the nesting with an explicit stack (one bool per
+// open container) instead of recursion, so a deeply nested hostile input costs at most MaxDepth
+// bytes of heap, never a deep goroutine stack.
 func skipContainer(d []byte, i, depth int) (int, error) {
 	var inline [32]bool
 	objects := inline[:0] // for each open container, whether it is an object
