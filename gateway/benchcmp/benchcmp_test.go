@@ -2,6 +2,7 @@ package benchcmp
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"testing"
 )
 
@@ -45,5 +46,32 @@ func BenchmarkInterleaveSelf(b *testing.B) {
 	}
 	if b.N > 1000 && subjectNs <= baseNs {
 		b.Fatalf("1 KiB hashed in %.0f ns, 64 bytes in %.0f ns", subjectNs, baseNs)
+	}
+}
+
+// Interleave alternates the two sides over consecutive slices that cover 0..b.N once each, and
+// reports both sides' times per operation and their ratio.
+func TestInterleaveTakesTurns(t *testing.T) {
+	var turns []string
+	res := testing.Benchmark(func(b *testing.B) {
+		turns = turns[:0]
+		record := func(side string) func(lo, hi int) {
+			return func(lo, hi int) { turns = append(turns, fmt.Sprintf("%s %d-%d", side, lo, hi)) }
+		}
+		Interleave(b, 3, record("base"), record("subject"), 0)
+	})
+	n := res.N
+	want := []string{}
+	for s := range min(3, n) {
+		lo, hi := n*s/min(3, n), n*(s+1)/min(3, n)
+		want = append(want, fmt.Sprintf("base %d-%d", lo, hi), fmt.Sprintf("subject %d-%d", lo, hi))
+	}
+	if fmt.Sprint(turns) != fmt.Sprint(want) {
+		t.Fatalf("b.N %d: turns %v, want %v", n, turns, want)
+	}
+	for _, metric := range []string{"baseline-ns/op", "subject-ns/op", "x-baseline", "tput-ratio"} {
+		if _, ok := res.Extra[metric]; !ok {
+			t.Errorf("metric %s not reported: %v", metric, res.Extra)
+		}
 	}
 }
