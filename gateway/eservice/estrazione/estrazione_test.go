@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -256,4 +257,42 @@ func TestOwnerOf(t *testing.T) {
 
 func voucher(client, purpose string) *pdnd.Voucher {
 	return &pdnd.Voucher{ClientID: client, PurposeID: purpose}
+}
+
+// A poll that read a job while it was processing, and takes the lease only after the run stored
+// the result and released it, does not run the job again.
+func TestResumeOfAFinishedJobDoesNotRunIt(t *testing.T) {
+	st := sectest.NewMemory(t)
+	s := &searcher{}
+	a := newJobs(t, st, s, strings.Repeat("a", 32), 3*time.Second)
+	const id = "11111111-1111-4111-8111-000000000003"
+	stale := job(id) // what the poll read: still processing
+	done := job(id)
+	done.Status, done.Risultati = StatusDone, []Risultato{}
+	if err := a.save(t.Context(), done); err != nil {
+		t.Fatal(err)
+	}
+	a.resume(t.Context(), stale)
+	// A run, had one started, releases the lease only once it has searched and stored.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := st.Get(t.Context(), leaseKey(id)); errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lease is still held")
+		}
+	}
+	if n := s.calls.Load(); n != 0 {
+		t.Fatalf("the finished job was run again: %d searches", n)
+	}
+	// A job still processing is resumed.
+	b := newJobs(t, st, s, strings.Repeat("a", 32), 3*time.Second)
+	const id2 = "11111111-1111-4111-8111-000000000004"
+	if err := b.save(t.Context(), job(id2)); err != nil {
+		t.Fatal(err)
+	}
+	b.resume(t.Context(), job(id2))
+	if got := waitDone(t, b, id2); len(got.Risultati) != 2 || s.calls.Load() != 2 {
+		t.Fatalf("resumed job %+v after %d searches", got, s.calls.Load())
+	}
 }

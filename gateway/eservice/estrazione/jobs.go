@@ -192,8 +192,24 @@ func (j *Jobs) resume(ctx context.Context, job *Job) {
 	if err != nil || !ok {
 		return // someone runs it, or the store is down: the next poll tries again
 	}
+	// job was read before the lease was taken: its run may have stored the result and released
+	// the lease in between, and running it again would redo every search.
+	current, err := j.reload(ctx, job.ID)
+	if err != nil || current.Status != StatusProcessing {
+		_, _ = j.st.CompareAndDelete(context.WithoutCancel(ctx), leaseKey(job.ID), j.owner)
+		return
+	}
 	j.log.Info("extraction resumed on this replica", "job", job.ID)
-	j.launch(job)
+	j.launch(current)
+}
+
+// reload reads job id from the store.
+func (j *Jobs) reload(ctx context.Context, id string) (*Job, error) {
+	raw, err := j.st.Get(ctx, jobKey(id))
+	if err != nil {
+		return nil, err
+	}
+	return j.open(id, raw)
 }
 
 func (j *Jobs) launch(job *Job) {
